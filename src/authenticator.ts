@@ -1,0 +1,407 @@
+import { CaracalError, isCaracalError } from './errors.js'
+import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
+import { extractBearer } from './http/bearer.js'
+import { errorResponse, type RenderOptions } from './http/respond.js'
+import type { RevocationStore } from './stores/types.js'
+import { JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
+import type { Mandate } from './verify/mandate.js'
+import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.js'
+import {
+  checkRequirements,
+  pickRequirements,
+  resolveRequirements,
+  type Requirements,
+  type ResolvedRequirements,
+} from './verify/requirements.js'
+import { anchorsOf, checkRevocationStatus, isPromise, lookupRevocation } from './verify/revocation.js'
+import { MandateVerifier } from './verify/verifier.js'
+
+/** Options of `withCaracal` and of the Hono middleware. */
+export interface CaracalOptions extends Requirements {
+  /**
+   * This resource's identifier; the mandate's `aud` must contain it. Required: pass it or set
+   * `CARACAL_AUDIENCE`.
+   */
+  audience?: string
+  /**
+   * The revocation store, or a function that builds one from the Workers `env` (called per request).
+   * Any object with Caracal's store interface (`isRevoked`, optional `currentDelegationEpoch`) works.
+   */
+  revocations: RevocationStore | ((env: any) => RevocationStore)
+  /**
+   * The Caracal STS URL (`https:`; `http:` only on loopback).
+   * @default the `CARACAL_STS_URL` variable
+   */
+  issuer?: string
+  /**
+   * The zone whose keys and mandates are trusted.
+   * @default the `CARACAL_ZONE_ID` variable
+   */
+  zoneId?: string
+  /** The fetch used for the JWKS (e.g. a Workers service binding's `fetch`). @default globalThis.fetch */
+  fetch?: FetchLike
+  /** A static JWK set used instead of fetching the JWKS (air-gapped deployments, tests). */
+  jwks?: JsonWebKeySet
+  /** Per-path-prefix requirement overrides; the longest matching prefix wins. @default {} */
+  routes?: Readonly<Record<string, Requirements>>
+  /** Path prefixes served without verification (health checks). @default [] */
+  exclude?: readonly string[]
+  /** RFC 9728 protected resource metadata URL, advertised in `WWW-Authenticate`. */
+  resourceMetadata?: string
+  /** Receives every refusal with its operator-facing reason and cause. Errors it throws are ignored. */
+  onError?: (error: CaracalError, request: Request) => void
+  /** Deadline of one JWKS fetch, in ms. @default 3000 */
+  jwksTimeoutMs?: number
+  /** Least time between two JWKS refetches caused by unknown `kid`s, in ms. @default 30_000 */
+  jwksCooldownMs?: number
+  /** How long expired JWKS keys may still serve while refetching fails, in ms. @default 900_000 */
+  jwksMaxStaleMs?: number
+  /** Deadline of one asynchronous revocation lookup, in ms; past it the request gets 503. @default 2000 */
+  revocationTimeoutMs?: number
+  /**
+   * The verified-mandate cache: a repeated token skips the signature check (never the route
+   * requirements or the revocation lookup). `false` turns it off.
+   * @default { maxEntries: 10_000, maxBytes: 16 MiB, maxAgeMs: 300_000 }
+   */
+  mandateCache?: false | MandateCacheOptions
+  /** Clock in milliseconds, for tests. @default Date.now */
+  now?: () => number
+}
+
+/** What authenticating one request came to. */
+export type AuthOutcome =
+  | { readonly kind: 'verified'; readonly mandate: Mandate }
+  | { readonly kind: 'excluded' }
+  | { readonly kind: 'refused'; readonly error: CaracalError; readonly response: Response }
+
+interface Route {
+  readonly prefix: string
+  readonly requirements: ResolvedRequirements
+}
+
+interface Identity {
+  readonly issuer: string
+  readonly zoneId: string
+  readonly audience: string
+}
+
+const VARS = { issuer: 'CARACAL_STS_URL', zoneId: 'CARACAL_ZONE_ID', audience: 'CARACAL_AUDIENCE' } as const
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/** Returns a problem with the issuer URL, or undefined when it is acceptable. */
+function issuerProblem(issuer: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(issuer)
+  } catch {
+    return 'is not an absolute URL'
+  }
+  if (url.protocol === 'https:') return undefined
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return undefined
+  return 'must use https: (http: is allowed only for 127.0.0.0/8, ::1 and localhost)'
+}
+
+function normalisePrefix(where: string, name: string, prefix: unknown): string {
+  if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
+    throw new TypeError(
+      `${where}: every \`${name}\` entry must be a path starting with "/", got ${JSON.stringify(prefix)}`,
+    )
+  }
+  return prefix.length > 1 ? prefix.replace(/\/+$/, '') || '/' : prefix
+}
+
+function matchesPrefix(path: string, prefix: string): boolean {
+  if (prefix === '/') return true
+  return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47) /* / */
+}
+
+/** The path of a request URL without building a URL object (the hot path runs this per request). */
+function pathOf(url: string): string {
+  const scheme = url.indexOf('://')
+  let start = url.indexOf('/', scheme === -1 ? 0 : scheme + 3)
+  if (start === -1) return '/'
+  let end = url.length
+  const q = url.indexOf('?', start)
+  if (q !== -1) end = q
+  const h = url.indexOf('#', start)
+  if (h !== -1 && h < end) end = h
+  return url.slice(start, end)
+}
+
+function decodedPath(path: string): string {
+  if (!path.includes('%')) return path
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}
+
+function positive(where: string, name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`${where}: \`${name}\` must be a positive number of milliseconds`)
+  }
+  return value
+}
+
+function storeProblem(store: unknown): string | undefined {
+  if (typeof store !== 'object' || store === null) return 'is not an object'
+  const s = store as Record<string, unknown>
+  if (typeof s['isRevoked'] !== 'function' && typeof s['lookup'] !== 'function') return 'has no isRevoked() method'
+  return undefined
+}
+
+/**
+ * The shared core of `withCaracal` and the Hono middleware: options validated once, then
+ * `authenticate(request, env)` per request. Adapters only decide what to do with the outcome.
+ */
+export class Authenticator {
+  readonly #where: string
+  readonly #options: CaracalOptions
+  readonly #defaults: ResolvedRequirements
+  readonly #routes: readonly Route[]
+  readonly #exclude: readonly string[]
+  readonly #render: RenderOptions
+  readonly #fixed: Partial<Identity>
+  readonly #verifiers = new Map<string, MandateVerifier>()
+  readonly #store: RevocationStore | undefined
+  readonly #storeFactory: ((env: unknown) => RevocationStore) | undefined
+  readonly #revocationTimeoutMs: number
+  readonly #now: () => number
+  readonly #perRequestEnv: boolean
+
+  constructor(where: string, options: CaracalOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`${where}: options are required, e.g. { audience: 'resource://my-api', revocations }`)
+    }
+    this.#where = where
+    this.#options = { ...options }
+    this.#defaults = resolveRequirements(where, pickRequirements(options))
+
+    const routes: Route[] = []
+    for (const [prefix, overrides] of Object.entries(options.routes ?? {})) {
+      if (typeof overrides !== 'object' || overrides === null) {
+        throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] must be an object of requirements`)
+      }
+      const unknown = Object.keys(overrides).filter((k) => !(k in this.#defaults))
+      if (unknown.length > 0) {
+        throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] has unknown option(s) ${unknown.join(', ')}`)
+      }
+      routes.push({
+        prefix: normalisePrefix(where, 'routes', prefix),
+        requirements: resolveRequirements(`${where}: routes[${JSON.stringify(prefix)}]`, overrides, this.#defaults),
+      })
+    }
+    this.#routes = routes.sort((a, b) => b.prefix.length - a.prefix.length)
+    if (options.exclude !== undefined && !Array.isArray(options.exclude)) {
+      throw new TypeError(`${where}: \`exclude\` must be an array of path prefixes`)
+    }
+    this.#exclude = (options.exclude ?? []).map((p) => normalisePrefix(where, 'exclude', p))
+
+    if (options.resourceMetadata !== undefined && issuerProblem(options.resourceMetadata) !== undefined) {
+      throw new TypeError(`${where}: \`resourceMetadata\` must be an https URL`)
+    }
+    this.#render = { resourceMetadata: options.resourceMetadata }
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new TypeError(`${where}: \`onError\` must be a function`)
+    }
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+      throw new TypeError(`${where}: \`fetch\` must be a function`)
+    }
+    if (options.jwks !== undefined && !Array.isArray((options.jwks as { keys?: unknown })?.keys)) {
+      throw new TypeError(`${where}: \`jwks\` must be a JWK set ({ keys: [...] })`)
+    }
+    positive(where, 'jwksTimeoutMs', options.jwksTimeoutMs, 1)
+    positive(where, 'jwksCooldownMs', options.jwksCooldownMs, 1)
+    positive(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs, 1)
+    this.#revocationTimeoutMs = positive(where, 'revocationTimeoutMs', options.revocationTimeoutMs, 2000)
+    if (
+      options.mandateCache !== undefined &&
+      options.mandateCache !== false &&
+      typeof options.mandateCache !== 'object'
+    ) {
+      throw new TypeError(`${where}: \`mandateCache\` must be false or { maxEntries, maxBytes, maxAgeMs }`)
+    }
+    this.#now = options.now ?? Date.now
+
+    const revocations = options.revocations as unknown
+    if (typeof revocations === 'function' && storeProblem(revocations) !== undefined) {
+      this.#storeFactory = revocations as (env: unknown) => RevocationStore
+    } else {
+      const problem = storeProblem(revocations)
+      if (problem !== undefined) {
+        throw new TypeError(
+          `${where}: \`revocations\` ${revocations === undefined ? 'is required' : problem}; pass a store such as new MemoryRevocationStore(), or (env) => store`,
+        )
+      }
+      this.#store = revocations as RevocationStore
+    }
+
+    // Issuer, zone and audience: from the options, else the environment. Where the environment is
+    // global (Node, Bun, Deno) a gap is a construction error; on Workers the env arrives per request.
+    this.#perRequestEnv = isWorkers()
+    const fixed: Partial<Record<keyof Identity, string>> = {}
+    for (const name of ['issuer', 'zoneId', 'audience'] as const) {
+      const given = options[name]
+      if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
+        throw new TypeError(`${where}: \`${name}\` must be a non-empty string`)
+      }
+      const value = given ?? (this.#perRequestEnv ? undefined : fromGlobalEnv(VARS[name]))
+      if (value === undefined && !this.#perRequestEnv) {
+        throw new TypeError(`${where}: no ${name}; pass \`${name}\` or set ${VARS[name]}`)
+      }
+      if (value !== undefined) fixed[name] = value
+    }
+    if (fixed.issuer !== undefined) {
+      const problem = issuerProblem(fixed.issuer)
+      if (problem !== undefined) throw new TypeError(`${where}: issuer ${JSON.stringify(fixed.issuer)} ${problem}`)
+    }
+    this.#fixed = fixed
+  }
+
+  /** Authenticates one request. Never throws: a refusal carries the response to send. */
+  async authenticate(request: Request, env?: unknown): Promise<AuthOutcome> {
+    let requirements = this.#defaults
+    if (this.#exclude.length > 0 || this.#routes.length > 0) {
+      const raw = pathOf(request.url)
+      const decoded = decodedPath(raw)
+      // Excluded only when both spellings are: an encoded path must not slip past verification.
+      if (this.#exclude.some((p) => matchesPrefix(raw, p)) && this.#exclude.some((p) => matchesPrefix(decoded, p))) {
+        return { kind: 'excluded' }
+      }
+      requirements = this.#route(decoded)
+    }
+    try {
+      const { verifier, store } = this.#context(env)
+      const token = extractBearer(request.headers.get('authorization'))
+      const now = this.#now()
+      let mandate = verifier.verify(token, now)
+      if (isPromise(mandate)) mandate = await mandate
+      checkRequirements(mandate, requirements)
+      await this.#checkRevocation(store, mandate)
+      return { kind: 'verified', mandate }
+    } catch (caught) {
+      const error = isCaracalError(caught)
+        ? caught
+        : new CaracalError('invalid_token', `unexpected verification failure: ${String(caught)}`, { cause: caught })
+      this.#report(error, request)
+      return { kind: 'refused', error, response: errorResponse(error, request.method, this.#render) }
+    }
+  }
+
+  /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */
+  async warmup(env?: unknown): Promise<void> {
+    await this.#context(env).verifier.jwks.load()
+  }
+
+  /** The requirements for a path: the longest matching `routes` prefix, else the defaults. */
+  #route(path: string): ResolvedRequirements {
+    for (const route of this.#routes) if (matchesPrefix(path, route.prefix)) return route.requirements
+    return this.#defaults
+  }
+
+  async #checkRevocation(store: RevocationStore, mandate: Mandate): Promise<void> {
+    const zone = mandate.delegationGraphEpoch === undefined ? undefined : mandate.zoneId
+    let status
+    try {
+      status = lookupRevocation(store, anchorsOf(mandate), zone)
+      if (isPromise(status)) status = await this.#deadline(status)
+    } catch (error) {
+      throw new CaracalError(
+        'temporarily_unavailable',
+        `revocation store failed: ${String((error as Error)?.message ?? error)}`,
+        {
+          cause: error,
+          retryAfter: 1,
+        },
+      )
+    }
+    checkRevocationStatus(mandate, status)
+  }
+
+  #deadline<T>(promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.#revocationTimeoutMs} ms`)),
+        this.#revocationTimeoutMs,
+      )
+    })
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+
+  #context(env: unknown): { verifier: MandateVerifier; store: RevocationStore } {
+    const identity = this.#identity(env)
+    const key = `${identity.issuer}\n${identity.zoneId}\n${identity.audience}`
+    let verifier = this.#verifiers.get(key)
+    if (verifier === undefined) {
+      if (this.#verifiers.size >= 16) this.#verifiers.clear()
+      const o = this.#options
+      const jwks = new JwksCache({
+        issuer: identity.issuer,
+        zoneId: identity.zoneId,
+        fetch: o.fetch,
+        staticJwks: o.jwks,
+        timeoutMs: o.jwksTimeoutMs ?? 3000,
+        cooldownMs: o.jwksCooldownMs ?? 30_000,
+        maxStaleMs: o.jwksMaxStaleMs ?? 900_000,
+        shareInflight: !this.#perRequestEnv,
+        now: this.#now,
+      })
+      const cache = o.mandateCache === false ? undefined : new MandateCache(o.mandateCache ?? {})
+      verifier = new MandateVerifier(identity, jwks, cache)
+      this.#verifiers.set(key, verifier)
+    }
+    return { verifier, store: this.#store ?? this.#storeFrom(env) }
+  }
+
+  #identity(env: unknown): Identity {
+    const f = this.#fixed
+    if (f.issuer !== undefined && f.zoneId !== undefined && f.audience !== undefined) return f as Identity
+    const resolved: Partial<Record<keyof Identity, string>> = { ...f }
+    for (const name of ['issuer', 'zoneId', 'audience'] as const) {
+      const value = resolved[name] ?? fromBindings(env, VARS[name]) ?? fromGlobalEnv(VARS[name])
+      if (value === undefined) {
+        throw new CaracalError(
+          'server_misconfigured',
+          `no ${name}; pass \`${name}\` or set ${VARS[name]} in the Worker's vars`,
+        )
+      }
+      resolved[name] = value
+    }
+    const problem = issuerProblem(resolved.issuer!)
+    if (problem !== undefined) throw new CaracalError('server_misconfigured', `${VARS.issuer} ${problem}`)
+    return resolved as Identity
+  }
+
+  #storeFrom(env: unknown): RevocationStore {
+    let store: unknown
+    try {
+      store = this.#storeFactory!(env)
+    } catch (error) {
+      throw new CaracalError('server_misconfigured', 'the `revocations` factory threw; see the server logs', {
+        cause: error,
+      })
+    }
+    const problem = storeProblem(store)
+    if (problem !== undefined) {
+      throw new CaracalError('server_misconfigured', `the \`revocations\` factory returned a store that ${problem}`)
+    }
+    return store as RevocationStore
+  }
+
+  #report(error: CaracalError, request: Request): void {
+    const hook = this.#options.onError
+    if (hook === undefined) return
+    try {
+      hook(error, request)
+    } catch {
+      // An operator's logging must not change what the client gets.
+    }
+  }
+}

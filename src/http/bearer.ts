@@ -1,0 +1,24 @@
+import { CaracalError } from '../errors.js'
+import { MAX_TOKEN_LENGTH } from '../verify/verifier.js'
+
+const WHITESPACE = new Set([' ', '\t', '\n', '\r', '\f', '\v'])
+
+/**
+ * The bearer token of an `Authorization` header (RFC 6750 section 2.1, as Caracal reads it): the
+ * scheme is case-insensitive, at least one whitespace follows it, and the trimmed rest is the token.
+ * Two headers arrive comma-joined and so yield a token that fails verification.
+ */
+export function extractBearer(header: string | null): string {
+  if (header === null) throw new CaracalError('missing_token', 'no Authorization header')
+  if (header.length < 7 || header.slice(0, 6).toLowerCase() !== 'bearer') {
+    throw new CaracalError('missing_token', 'Authorization header does not use the Bearer scheme')
+  }
+  if (!WHITESPACE.has(header[6]!)) throw new CaracalError('missing_token', 'no whitespace after "Bearer"')
+  // Cap before trimming so an absurd header costs no more than its first bytes.
+  if (header.length > MAX_TOKEN_LENGTH + 1024) {
+    throw new CaracalError('invalid_token', `Authorization header is ${header.length} characters, over the limit`)
+  }
+  const token = header.slice(7).trim()
+  if (token.length === 0) throw new CaracalError('missing_token', 'Bearer with no token')
+  return token
+}

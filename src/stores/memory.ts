@@ -1,0 +1,130 @@
+/**
+ * In-memory revocation store.
+ *
+ * Trade-offs: answers synchronously (no I/O on the hot path), but protects one isolate or process
+ * only. On the edge, where a deployment runs many isolates, a revocation marked here is not seen by
+ * the others: use `caracal-fetch/upstash` or `caracal-fetch/cloudflare-kv` to share revocations.
+ * Bounded: when `maxEntries` is reached, expired marks are swept, then the oldest marks are dropped
+ * (a dropped mark would re-admit a revoked mandate, so size it above the revocations you expect
+ * within `ttlMs`).
+ */
+import {
+  DEFAULT_REVOCATION_TTL_MS,
+  validateAnchor,
+  validateEpoch,
+  validateTtl,
+  type BatchRevocationStore,
+  type RevocationStatus,
+} from './types.js'
+
+export interface MemoryRevocationStoreOptions {
+  /**
+   * Default lifetime of a revocation or epoch mark, in milliseconds.
+   * @default 86_400_000 (24 h, as Caracal's Redis store)
+   */
+  ttlMs?: number
+  /**
+   * Most marks kept (anchors and epochs together).
+   * @default 100_000
+   */
+  maxEntries?: number
+  /** Clock in milliseconds, for tests. @default Date.now */
+  now?: () => number
+}
+
+/**
+ * A revocation store in this isolate's memory.
+ *
+ * @example
+ * ```ts
+ * const revocations = new MemoryRevocationStore()
+ * revocations.markRevoked('sid-123')
+ * export default { fetch: withCaracal(handler, { audience: 'resource://billing-api', revocations }) }
+ * ```
+ */
+export class MemoryRevocationStore implements BatchRevocationStore {
+  readonly #revoked = new Map<string, number>()
+  readonly #epochs = new Map<string, { epoch: number; expiresAt: number }>()
+  readonly #ttlMs: number
+  readonly #maxEntries: number
+  readonly #now: () => number
+
+  constructor(options: MemoryRevocationStoreOptions = {}) {
+    validateTtl('MemoryRevocationStore', options.ttlMs)
+    const max = options.maxEntries ?? 100_000
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new TypeError('MemoryRevocationStore: maxEntries must be an integer >= 1')
+    this.#ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS
+    this.#maxEntries = max
+    this.#now = options.now ?? Date.now
+  }
+
+  /** Marks an anchor (`sid`, `root_sid`, `agent_session_id` or `delegation_edge_id`) revoked. */
+  markRevoked(anchor: string, ttlMs?: number): void {
+    validateAnchor('MemoryRevocationStore.markRevoked', anchor)
+    validateTtl('MemoryRevocationStore.markRevoked', ttlMs)
+    this.#makeRoom()
+    this.#revoked.delete(anchor)
+    this.#revoked.set(anchor, this.#now() + (ttlMs ?? this.#ttlMs))
+  }
+
+  isRevoked(anchor: string): boolean {
+    const expiresAt = this.#revoked.get(anchor)
+    if (expiresAt === undefined) return false
+    if (expiresAt <= this.#now()) {
+      this.#revoked.delete(anchor)
+      return false
+    }
+    return true
+  }
+
+  /** Raises a zone's delegation epoch; a lower or equal epoch is ignored (epochs only go up). */
+  markDelegationEpoch(zoneId: string, epoch: number, ttlMs?: number): void {
+    validateEpoch('MemoryRevocationStore.markDelegationEpoch', zoneId, epoch)
+    validateTtl('MemoryRevocationStore.markDelegationEpoch', ttlMs)
+    const current = this.currentDelegationEpoch(zoneId)
+    if (current !== undefined && epoch <= current) return
+    this.#makeRoom()
+    this.#epochs.set(zoneId, { epoch, expiresAt: this.#now() + (ttlMs ?? this.#ttlMs) })
+  }
+
+  currentDelegationEpoch(zoneId: string): number | undefined {
+    const entry = this.#epochs.get(zoneId)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= this.#now()) {
+      this.#epochs.delete(zoneId)
+      return undefined
+    }
+    return entry.epoch
+  }
+
+  lookup(anchors: readonly string[], zoneId: string | undefined): RevocationStatus {
+    let revoked: string | undefined
+    for (const anchor of anchors) {
+      if (this.isRevoked(anchor)) {
+        revoked = anchor
+        break
+      }
+    }
+    return { revoked, delegationEpoch: zoneId === undefined ? undefined : this.currentDelegationEpoch(zoneId) }
+  }
+
+  /** Number of marks held (expired ones included until swept). */
+  get size(): number {
+    return this.#revoked.size + this.#epochs.size
+  }
+
+  #makeRoom(): void {
+    if (this.size < this.#maxEntries) return
+    const now = this.#now()
+    for (const [anchor, expiresAt] of this.#revoked) if (expiresAt <= now) this.#revoked.delete(anchor)
+    for (const [zone, entry] of this.#epochs) if (entry.expiresAt <= now) this.#epochs.delete(zone)
+    // Still full: drop the oldest marks (a Map iterates in insertion order).
+    for (const map of [this.#revoked, this.#epochs]) {
+      for (const key of map.keys()) {
+        if (this.size < this.#maxEntries) return
+        map.delete(key)
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { CaracalError } from '../errors.js'
+import type { DelegationChainLink, Mandate, MandateUse } from './mandate.js'
+
+/** Clock tolerance for `nbf` and `iat`, in seconds (Caracal's verifiers use the same). */
+export const CLOCK_TOLERANCE_S = 60
+
+export interface ClaimExpectations {
+  readonly issuer: string
+  readonly audience: string
+  readonly zoneId: string
+}
+
+type Payload = Record<string, unknown>
+
+function invalid(claim: string, reason: string): CaracalError {
+  return new CaracalError('invalid_token', `claim \`${claim}\` ${reason}`, { claim })
+}
+
+function isIntAtLeastZero(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function requiredString(payload: Payload, claim: string): string {
+  const value = payload[claim]
+  if (value === undefined || value === null) throw invalid(claim, 'is missing')
+  if (typeof value !== 'string' || value.length === 0) throw invalid(claim, 'must be a non-empty string')
+  return value
+}
+
+// Caracal's STS omits absent optional claims; `null` is read as absent so that other issuers'
+// serialisers that write nulls do not turn a valid mandate into a 401.
+function optionalString(payload: Payload, claim: string): string | undefined {
+  const value = payload[claim]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw invalid(claim, 'must be a string')
+  return value
+}
+
+function optionalStringArray(payload: Payload, claim: string): readonly string[] {
+  const value = payload[claim]
+  if (value === undefined || value === null) return EMPTY
+  if (!Array.isArray(value)) throw invalid(claim, 'must be an array of strings')
+  for (const item of value) {
+    if (typeof item !== 'string' || item.length === 0) throw invalid(claim, 'must contain only non-empty strings')
+  }
+  return Object.freeze(value.slice()) as readonly string[]
+}
+
+function optionalInt(payload: Payload, claim: string): number | undefined {
+  const value = payload[claim]
+  if (value === undefined || value === null) return undefined
+  if (!isIntAtLeastZero(value)) throw invalid(claim, 'must be an integer >= 0')
+  return value
+}
+
+const EMPTY: readonly string[] = Object.freeze([])
+const EMPTY_CHAIN: readonly DelegationChainLink[] = Object.freeze([])
+const USES: ReadonlySet<string> = new Set(['session', 'gateway', 'resource'])
+
+function delegationChain(payload: Payload): readonly DelegationChainLink[] {
+  const value = payload['delegation_chain']
+  if (value === undefined || value === null) return EMPTY_CHAIN
+  if (!Array.isArray(value)) throw invalid('delegation_chain', 'must be an array')
+  const links: DelegationChainLink[] = []
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw invalid('delegation_chain', 'must contain only objects')
+    }
+    const link = item as Payload
+    const applicationId = link['application_id']
+    if (typeof applicationId !== 'string' || applicationId.length === 0) {
+      throw invalid('delegation_chain', 'links need a non-empty `application_id`')
+    }
+    const agentSessionId = optionalString(link, 'agent_session_id')
+    const delegationEdgeId = optionalString(link, 'delegation_edge_id')
+    links.push(
+      Object.freeze({
+        applicationId,
+        ...(agentSessionId === undefined ? {} : { agentSessionId }),
+        ...(delegationEdgeId === undefined ? {} : { delegationEdgeId }),
+      }),
+    )
+  }
+  return Object.freeze(links)
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const inner of Object.values(value)) deepFreeze(inner)
+}
+
+/**
+ * Checks the registered claims, the shape of every Caracal claim and the zone, in Caracal's order:
+ * iss, aud, exp, nbf, iat, then required claims and types (`invalid_token`), then `zone_id`
+ * (`invalid_zone`). `nowS` is the current time in seconds.
+ */
+export function mandateFromPayload(payload: unknown, expected: ClaimExpectations, nowS: number): Mandate {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new CaracalError('invalid_token', 'payload is not a JSON object')
+  }
+  const claims = payload as Payload
+
+  const iss = claims['iss']
+  if (typeof iss !== 'string') throw invalid('iss', 'is missing or not a string')
+  if (iss !== expected.issuer)
+    throw invalid('iss', `is ${JSON.stringify(iss)}, expected ${JSON.stringify(expected.issuer)}`)
+
+  const aud = claims['aud']
+  let audience: readonly string[]
+  if (typeof aud === 'string') audience = Object.freeze([aud])
+  else if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) audience = Object.freeze(aud.slice())
+  else throw invalid('aud', 'is missing or not a string or array of strings')
+  if (!audience.includes(expected.audience))
+    throw invalid('aud', `does not contain ${JSON.stringify(expected.audience)}`)
+
+  const exp = claims['exp']
+  if (!isIntAtLeastZero(exp)) throw invalid('exp', 'is missing or not an integer >= 0')
+  // No tolerance on expiry: Caracal re-checks `exp <= now` at execution time.
+  if (exp <= nowS) throw invalid('exp', `expired ${nowS - exp}s ago`)
+
+  const nbf = optionalInt(claims, 'nbf')
+  if (nbf !== undefined && nbf > nowS + CLOCK_TOLERANCE_S) throw invalid('nbf', 'is in the future')
+
+  const iat = claims['iat']
+  if (!isIntAtLeastZero(iat)) throw invalid('iat', 'is missing or not an integer >= 0')
+  if (iat > nowS + CLOCK_TOLERANCE_S) throw invalid('iat', 'is in the future')
+
+  const jti = requiredString(claims, 'jti')
+  const sub = requiredString(claims, 'sub')
+  const subType = claims['sub_type']
+  if (subType !== 'user' && subType !== 'application') throw invalid('sub_type', 'must be "user" or "application"')
+  const clientId = requiredString(claims, 'client_id')
+  const sid = requiredString(claims, 'sid')
+  const rootSid = requiredString(claims, 'root_sid')
+  const use = claims['use']
+  if (typeof use !== 'string' || !USES.has(use)) throw invalid('use', 'must be "session", "gateway" or "resource"')
+
+  const scopeClaim = claims['scope']
+  if (scopeClaim !== undefined && scopeClaim !== null && typeof scopeClaim !== 'string') {
+    throw invalid('scope', 'must be a space-delimited string')
+  }
+  const scope = typeof scopeClaim === 'string' ? scopeClaim : ''
+  const scopes = scope.length === 0 ? EMPTY : Object.freeze(scope.split(/\s+/).filter((s) => s.length > 0))
+  const targets = optionalStringArray(claims, 'target')
+  const agentSessionId = optionalString(claims, 'agent_session_id')
+  const delegationEdgeId = optionalString(claims, 'delegation_edge_id')
+  const sourceSessionId = optionalString(claims, 'source_session_id')
+  const targetSessionId = optionalString(claims, 'target_session_id')
+  const delegationPath = optionalStringArray(claims, 'delegation_path')
+  const chain = delegationChain(claims)
+  const hopCount = optionalInt(claims, 'hop_count') ?? 0
+  const delegationGraphEpoch = optionalInt(claims, 'delegation_graph_epoch')
+
+  const zone = claims['zone_id']
+  if (zone === undefined || zone === null || zone === '') {
+    throw new CaracalError('invalid_zone', 'claim `zone_id` is missing', { claim: 'zone_id' })
+  }
+  if (zone !== expected.zoneId) {
+    throw new CaracalError(
+      'invalid_zone',
+      `claim \`zone_id\` is ${JSON.stringify(zone)}, expected ${JSON.stringify(expected.zoneId)}`,
+      {
+        claim: 'zone_id',
+      },
+    )
+  }
+
+  deepFreeze(claims)
+  const mandate: Mandate = {
+    issuer: iss,
+    audience,
+    sub,
+    subType,
+    clientId,
+    zoneId: expected.zoneId,
+    jti,
+    use: use as MandateUse,
+    issuedAt: iat,
+    expiresAt: exp,
+    ...(nbf === undefined ? {} : { notBefore: nbf }),
+    scope,
+    scopes,
+    targets,
+    authorityRecordId: sid,
+    rootAuthorityRecordId: rootSid,
+    ...(agentSessionId === undefined ? {} : { agentSessionId }),
+    ...(delegationEdgeId === undefined ? {} : { delegationEdgeId }),
+    ...(sourceSessionId === undefined ? {} : { sourceSessionId }),
+    ...(targetSessionId === undefined ? {} : { targetSessionId }),
+    delegationPath,
+    delegationChain: chain,
+    hopCount,
+    ...(delegationGraphEpoch === undefined ? {} : { delegationGraphEpoch }),
+    claims,
+  }
+  return Object.freeze(mandate)
+}

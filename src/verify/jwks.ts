@@ -1,0 +1,284 @@
+import { importJWK, type JWK } from 'jose'
+import { CaracalError } from '../errors.js'
+
+/** A JSON Web Key Set, as served at `{issuer}/.well-known/jwks.json`. */
+export interface JsonWebKeySet {
+  keys: readonly JWK[]
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
+
+export interface JwksCacheOptions {
+  readonly issuer: string
+  readonly zoneId: string
+  readonly fetch: FetchLike | undefined
+  readonly staticJwks: JsonWebKeySet | undefined
+  readonly timeoutMs: number
+  readonly cooldownMs: number
+  readonly maxStaleMs: number
+  /** False on Workers, where a pending fetch belongs to the request that started it. */
+  readonly shareInflight: boolean
+  readonly now: () => number
+}
+
+/** The STS sends `max-age=300`; this is the fallback when a response carries none. */
+const DEFAULT_TTL_MS = 300_000
+const MIN_TTL_MS = 30_000
+const MAX_TTL_MS = 3_600_000
+/** After a failed fetch with nothing cached, answer 503 at once for this long instead of re-fetching. */
+const FAILURE_BACKOFF_MS = 5_000
+const MAX_BODY_BYTES = 256 * 1024
+const MAX_KEYS = 16
+const MAX_REDIRECTS = 3
+
+/** The JWKS URL of a zone. The zone comes from configuration, never from the token. */
+export function jwksUrl(issuer: string, zoneId: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json?zone_id=${encodeURIComponent(zoneId)}`
+}
+
+function unavailable(reason: string, retryAfter: number, cause?: unknown): CaracalError {
+  return new CaracalError('temporarily_unavailable', reason, { retryAfter, cause })
+}
+
+function ttlFrom(cacheControl: string | null): number {
+  if (cacheControl === null) return DEFAULT_TTL_MS
+  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(cacheControl)) return MIN_TTL_MS
+  const m = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,9})"?\s*(?:,|$)/i.exec(cacheControl)
+  if (!m) return DEFAULT_TTL_MS
+  return Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, Number(m[1]) * 1000))
+}
+
+async function readLimited(response: Response, limit: number): Promise<string> {
+  const declared = response.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) {
+    await response.body?.cancel().catch(() => {})
+    throw new Error(`JWKS response declares ${declared} bytes, over the ${limit}-byte limit`)
+  }
+  if (response.body === null) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw new Error(`JWKS response exceeds the ${limit}-byte limit`)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+}
+
+interface Fetched {
+  readonly jwks: unknown
+  readonly ttlMs: number
+}
+
+/** GETs the JWKS within a deadline and a size limit, following redirects only on the same origin. */
+async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Promise<Fetched> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new Error(`JWKS fetch timed out after ${timeoutMs} ms`)), timeoutMs)
+  try {
+    const origin = new URL(url).origin
+    let current = url
+    for (let hop = 0; ; hop++) {
+      const response = await fetchFn(current, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        redirect: 'manual',
+        signal: controller.signal,
+      })
+      const location = response.headers.get('location')
+      if (response.status >= 300 && response.status < 400 && location !== null) {
+        await response.body?.cancel().catch(() => {})
+        const next = new URL(location, current)
+        if (next.origin !== origin) throw new Error(`JWKS redirect to another origin refused: ${next.origin}`)
+        if (hop >= MAX_REDIRECTS) throw new Error('too many JWKS redirects')
+        current = next.href
+        continue
+      }
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => {})
+        throw new Error(`JWKS endpoint answered HTTP ${response.status}`)
+      }
+      const text = await readLimited(response, MAX_BODY_BYTES)
+      return { jwks: JSON.parse(text), ttlMs: ttlFrom(response.headers.get('cache-control')) }
+    }
+  } catch (error) {
+    if (controller.signal.aborted) throw controller.signal.reason
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface ImportedKey {
+  readonly fingerprint: string
+  readonly key: CryptoKey
+}
+
+/**
+ * The keys of one issuer+zone. Keys are imported once per distinct JWK; a request on the hot path
+ * gets its CryptoKey synchronously.
+ */
+export class JwksCache {
+  readonly #options: JwksCacheOptions
+  readonly #url: string
+  #keys: Map<string, ImportedKey> | undefined
+  #freshUntil = 0
+  #staleUntil = 0
+  #lastKidRefetch = Number.NEGATIVE_INFINITY
+  #failedUntil = 0
+  #inflight: Promise<void> | undefined
+  /** Number of JWKS downloads started (diagnostics and tests). */
+  fetchCount = 0
+
+  constructor(options: JwksCacheOptions) {
+    this.#options = options
+    this.#url = jwksUrl(options.issuer, options.zoneId)
+  }
+
+  get url(): string {
+    return this.#url
+  }
+
+  /** The verification key for `kid`; a CaracalError when there is none or none can be had. */
+  getKey(kid: string): CryptoKey | Promise<CryptoKey> {
+    const now = this.#options.now()
+    if (this.#keys !== undefined && now < this.#freshUntil) {
+      const hit = this.#keys.get(kid)
+      if (hit !== undefined) return hit.key
+      return this.#unknownKid(kid, now)
+    }
+    return this.#expired(kid, now)
+  }
+
+  /** True while `kid` is among the keys of the last successful fetch and not past the stale window. */
+  hasKey(kid: string): boolean {
+    return this.#keys !== undefined && this.#keys.has(kid) && this.#options.now() < this.#staleUntil
+  }
+
+  /** Loads the keys now (used by `warmup()`); rejects with `temporarily_unavailable` on failure. */
+  async load(): Promise<void> {
+    await this.#refresh(this.#options.now(), true)
+  }
+
+  async #expired(kid: string, now: number): Promise<CryptoKey> {
+    // Keys fetched earlier may serve, for a bounded time, while the JWKS cannot be refetched; after
+    // a failure they serve without a new attempt until the backoff ends, so an outage does not add
+    // a fetch timeout to every request.
+    const stale = this.#keys !== undefined && now < this.#staleUntil
+    if (!stale || now >= this.#failedUntil) {
+      try {
+        await this.#refresh(now, false)
+      } catch (error) {
+        if (this.#keys === undefined || this.#options.now() >= this.#staleUntil) throw error
+      }
+    }
+    const hit = this.#keys!.get(kid)
+    if (hit !== undefined) return hit.key
+    return this.#unknownKid(kid, this.#options.now())
+  }
+
+  async #unknownKid(kid: string, now: number): Promise<CryptoKey> {
+    // A key that rotated in since the last fetch: refetch, at most once per cooldown window, so
+    // a flood of made-up kids cannot become a flood of fetches.
+    if (this.#inflight !== undefined && this.#options.shareInflight) await this.#inflight.catch(() => {})
+    else if (now - this.#lastKidRefetch >= this.#options.cooldownMs) {
+      this.#lastKidRefetch = now
+      await this.#refresh(now, true)
+    }
+    const hit = this.#keys?.get(kid)
+    if (hit !== undefined) return hit.key
+    throw new CaracalError('invalid_token', `no key with kid ${JSON.stringify(kid.slice(0, 80))} in the zone JWKS`, {
+      claim: 'kid',
+    })
+  }
+
+  #refresh(now: number, force: boolean): Promise<void> {
+    if (this.#options.staticJwks !== undefined) {
+      if (this.#keys !== undefined) return Promise.resolve()
+      return this.#install(this.#options.staticJwks, Number.POSITIVE_INFINITY)
+    }
+    if (!force && now < this.#failedUntil && this.#keys === undefined) {
+      const wait = Math.ceil((this.#failedUntil - now) / 1000)
+      return Promise.reject(unavailable('JWKS fetch failed recently; not retrying yet', Math.max(1, wait)))
+    }
+    if (this.#options.shareInflight && this.#inflight !== undefined) return this.#inflight
+    const run = this.#fetchAndInstall()
+    if (this.#options.shareInflight) {
+      this.#inflight = run
+      const clear = (): void => {
+        if (this.#inflight === run) this.#inflight = undefined
+      }
+      run.then(clear, clear)
+    }
+    return run
+  }
+
+  async #fetchAndInstall(): Promise<void> {
+    this.fetchCount++
+    const fetchFn = this.#options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init))
+    let fetched: Fetched
+    try {
+      fetched = await download(fetchFn, this.#url, this.#options.timeoutMs)
+    } catch (error) {
+      this.#failedUntil = this.#options.now() + FAILURE_BACKOFF_MS
+      throw unavailable(
+        `JWKS unavailable at ${this.#url}: ${(error as Error)?.message ?? String(error)}`,
+        FAILURE_BACKOFF_MS / 1000,
+        error,
+      )
+    }
+    try {
+      await this.#install(fetched.jwks, fetched.ttlMs)
+    } catch (error) {
+      this.#failedUntil = this.#options.now() + FAILURE_BACKOFF_MS
+      throw unavailable(
+        `JWKS at ${this.#url} is unusable: ${(error as Error).message}`,
+        FAILURE_BACKOFF_MS / 1000,
+        error,
+      )
+    }
+  }
+
+  async #install(jwks: unknown, ttlMs: number): Promise<void> {
+    const list = (jwks as { keys?: unknown } | null)?.keys
+    if (!Array.isArray(list)) throw new Error('JWKS has no `keys` array')
+    const next = new Map<string, ImportedKey>()
+    for (const jwk of list.slice(0, MAX_KEYS) as unknown[]) {
+      if (typeof jwk !== 'object' || jwk === null) continue
+      const k = jwk as JWK
+      if (k.kty !== 'EC' || k.crv !== 'P-256' || typeof k.kid !== 'string' || k.kid.length === 0) continue
+      if (typeof k.x !== 'string' || typeof k.y !== 'string' || k.d !== undefined) continue
+      if (k.use !== undefined && k.use !== 'sig') continue
+      if (k.alg !== undefined && k.alg !== 'ES256') continue
+      const fingerprint = `${k.x}.${k.y}`
+      const known = this.#keys?.get(k.kid)
+      if (known !== undefined && known.fingerprint === fingerprint) {
+        next.set(k.kid, known)
+        continue
+      }
+      try {
+        const key = await importJWK({ kty: 'EC', crv: 'P-256', x: k.x, y: k.y }, 'ES256')
+        next.set(k.kid, { fingerprint, key: key as CryptoKey })
+      } catch {
+        // A malformed key is skipped; the others still serve.
+      }
+    }
+    if (next.size === 0) throw new Error('JWKS holds no usable EC P-256 ES256 signing key')
+    const now = this.#options.now()
+    this.#keys = next
+    this.#freshUntil = now + ttlMs
+    this.#staleUntil = this.#freshUntil + this.#options.maxStaleMs
+    this.#failedUntil = 0
+  }
+}

@@ -1,0 +1,108 @@
+import type { Mandate } from './mandate.js'
+
+/** Limits of the verified-mandate cache. */
+export interface MandateCacheOptions {
+  /**
+   * Most cached mandates per verifier.
+   * @default 10_000
+   */
+  maxEntries?: number
+  /**
+   * Most bytes held, estimated from token and claim sizes.
+   * @default 16_777_216 (16 MiB)
+   */
+  maxBytes?: number
+  /**
+   * Longest time a verified mandate is reused without re-checking its signature, in milliseconds.
+   * An entry never outlives the mandate's `exp` either.
+   * @default 300_000 (5 min, the JWKS freshness window)
+   */
+  maxAgeMs?: number
+}
+
+interface Entry {
+  readonly mandate: Mandate
+  readonly kid: string
+  readonly expiresAtMs: number
+  readonly bytes: number
+}
+
+/**
+ * Per-isolate cache of fully verified mandates, keyed by the exact token string. Only verified
+ * mandates enter, so a flood of bad tokens cannot evict anything; a flood of valid ones evicts one
+ * entry (expired first, then the oldest) per insertion beyond the limits, never more.
+ */
+export class MandateCache {
+  readonly #entries = new Map<string, Entry>()
+  readonly #maxEntries: number
+  readonly #maxBytes: number
+  readonly #maxAgeMs: number
+  #bytes = 0
+
+  constructor(options: MandateCacheOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000
+    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024
+    this.#maxAgeMs = options.maxAgeMs ?? 300_000
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  /** The cached mandate for `token` if it is still within its lifetime and its key still exists. */
+  get(token: string, nowMs: number, keyStillValid: (kid: string) => boolean): Mandate | undefined {
+    const entry = this.#entries.get(token)
+    if (entry === undefined) return undefined
+    if (entry.expiresAtMs <= nowMs || !keyStillValid(entry.kid)) {
+      this.#delete(token, entry)
+      return undefined
+    }
+    return entry.mandate
+  }
+
+  set(token: string, kid: string, mandate: Mandate, nowMs: number): void {
+    const expiresAtMs = Math.min(mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
+    if (expiresAtMs <= nowMs) return
+    // Token characters are ASCII; the claims are roughly the token's payload part decoded.
+    const bytes = token.length * 2 + 512
+    if (bytes > this.#maxBytes) return
+    const previous = this.#entries.get(token)
+    if (previous !== undefined) this.#delete(token, previous)
+    while (this.#entries.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
+      if (!this.#evictOne(nowMs)) break
+    }
+    this.#entries.set(token, { mandate, kid, expiresAtMs, bytes })
+    this.#bytes += bytes
+  }
+
+  clear(): void {
+    this.#entries.clear()
+    this.#bytes = 0
+  }
+
+  #delete(token: string, entry: Entry): void {
+    this.#entries.delete(token)
+    this.#bytes -= entry.bytes
+  }
+
+  #evictOne(nowMs: number): boolean {
+    // The oldest insertions come first; an expired one among the first few goes before the oldest.
+    let oldest: [string, Entry] | undefined
+    let looked = 0
+    for (const pair of this.#entries) {
+      oldest ??= pair
+      if (pair[1].expiresAtMs <= nowMs) {
+        this.#delete(pair[0], pair[1])
+        return true
+      }
+      if (++looked >= 8) break
+    }
+    if (oldest === undefined) return false
+    this.#delete(oldest[0], oldest[1])
+    return true
+  }
+}

@@ -108,6 +108,8 @@ export class CaracalError extends Error {
   readonly reason: string
   /** For `insufficient_scope`: the scopes the route requires (sent in `WWW-Authenticate`). */
   readonly requiredScopes: readonly string[] | undefined
+  /** For `insufficient_scope`: the required scopes the mandate lacks (named in the description). */
+  readonly missingScopes: readonly string[] | undefined
   /** For `temporarily_unavailable`: seconds the client should wait. */
   readonly retryAfter: number | undefined
   /** For `invalid_token`: the claim at fault, when one is. */
@@ -116,13 +118,20 @@ export class CaracalError extends Error {
   constructor(
     code: CaracalErrorCode,
     reason: string,
-    extra: { cause?: unknown; requiredScopes?: readonly string[]; retryAfter?: number; claim?: string } = {},
+    extra: {
+      cause?: unknown
+      requiredScopes?: readonly string[]
+      missingScopes?: readonly string[]
+      retryAfter?: number
+      claim?: string
+    } = {},
   ) {
     super(`${code}: ${reason}`, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.code = code
     this.status = ERROR_TABLE[code].status
     this.reason = reason
     this.requiredScopes = extra.requiredScopes
+    this.missingScopes = extra.missingScopes
     this.retryAfter = extra.retryAfter
     this.claim = extra.claim
   }

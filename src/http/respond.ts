@@ -25,8 +25,8 @@ function wwwAuthenticate(error: CaracalError, description: string, options: Rend
 
 /** The client-facing description: Caracal's generic text, with the missing scope named (as Caracal does). */
 function describe(error: CaracalError): string {
-  if (error.code === 'insufficient_scope' && error.requiredScopes !== undefined) {
-    return `Missing scope: ${error.requiredScopes.join(' ')}`
+  if (error.code === 'insufficient_scope' && error.missingScopes !== undefined) {
+    return `Missing scope: ${error.missingScopes.join(' ')}`
   }
   if (error.code === 'server_misconfigured') return `${ERROR_TABLE.server_misconfigured.description}: ${error.reason}`
   return ERROR_TABLE[error.code].description

@@ -142,6 +142,7 @@ export function checkRequirements(mandate: Mandate, req: ResolvedRequirements): 
     if (missing.length > 0) {
       throw new CaracalError('insufficient_scope', `missing scope(s): ${missing.join(' ')}`, {
         requiredScopes: req.requiredScopes,
+        missingScopes: missing,
       })
     }
   }

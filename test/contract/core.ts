@@ -318,6 +318,8 @@ export function coreContract(): ContractCase[] {
         const f = await fixture({ requiredScopes: ['billing:read', 'billing:write'] })
         const res = await f.call(await f.dev.mint({ scope: 'billing:read billing:readonly' }))
         match(res.headers.get('www-authenticate'), /scope="billing:read billing:write"/, 'scope parameter')
+        const body = (await res.clone().json()) as { error_description: string }
+        equal(body.error_description, 'Missing scope: billing:write', 'the description names the missing scope')
         await expectRefusal(res, 403, 'insufficient_scope', f)
       },
     },

@@ -289,9 +289,17 @@ export class Authenticator {
       const error = isCaracalError(caught)
         ? caught
         : new CaracalError('invalid_token', `unexpected verification failure: ${String(caught)}`, { cause: caught })
-      this.#report(error, request)
-      return { kind: 'refused', error, response: errorResponse(error, request.method, this.#render) }
+      return { kind: 'refused', error, response: this.refuse(error, request) }
     }
+  }
+
+  /**
+   * Answers a refusal found after `authenticate` (a per-route check of an adapter) exactly as
+   * `authenticate` would have: reported to `onError`, rendered with the same options.
+   */
+  refuse(error: CaracalError, request: Request): Response {
+    this.#report(error, request)
+    return errorResponse(error, request.method, this.#render)
   }
 
   /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */

@@ -1,0 +1,146 @@
+/**
+ * Hono middleware: the same verifier as `withCaracal` (one `Authenticator`, the same options, the
+ * same responses), with the verified mandate as a typed context variable.
+ *
+ * Only types are imported from `hono`, so this entry adds no Hono code of its own and works with
+ * any Hono 4 app; `hono` is an optional peer dependency reached only through `caracal-fetch/hono`.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { Authenticator, type CaracalOptions } from './authenticator.js'
+import { CaracalError, isCaracalError } from './errors.js'
+import { errorResponse } from './http/respond.js'
+import { attachMandate } from './mandate-registry.js'
+import type { Mandate } from './verify/mandate.js'
+import {
+  DEFAULT_REQUIREMENTS,
+  checkRequirements,
+  resolveRequirements,
+  type Requirements,
+  type ResolvedRequirements,
+} from './verify/requirements.js'
+
+/**
+ * The context variables `caracal()` sets: `c.get('caracal')` / `c.var.caracal` is the verified mandate.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Variables: CaracalVariables }>()
+ * app.use('/api/*', caracal({ audience: 'resource://billing-api', revocations }))
+ * app.get('/api/me', (c) => c.json({ sub: c.var.caracal.sub }))
+ * ```
+ */
+export type CaracalVariables = { caracal: Mandate }
+
+/** The Hono `Env` of the middleware: `new Hono<CaracalEnv>()` is `new Hono<{ Variables: CaracalVariables }>()`. */
+export type CaracalEnv = { Variables: CaracalVariables }
+
+// Which caracal() verified a request, so a per-route middleware renders and reports its refusals
+// through the same Authenticator. Keyed by the raw Request, like the mandate registry.
+const verified = new WeakMap<Request, { readonly auth: Authenticator; readonly mandate: Mandate }>()
+
+/**
+ * Verifies the Caracal mandate of every request it sees, with the options of `withCaracal`
+ * (`routes` and `exclude` included). A refused request gets Caracal's 401/403/503 and the chain
+ * stops; an excluded path goes on unverified; a verified one goes on with `c.var.caracal` set (and
+ * `getMandate(c.req.raw)` working). The Workers `env` is `c.env`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { MemoryRevocationStore } from 'caracal-fetch'
+ * import { caracal, requireScopes, type CaracalVariables } from 'caracal-fetch/hono'
+ *
+ * const app = new Hono<{ Variables: CaracalVariables }>()
+ * app.use('*', caracal({ audience: 'resource://billing-api', revocations: new MemoryRevocationStore(), exclude: ['/healthz'] }))
+ * app.get('/invoices', requireScopes('billing:read'), (c) => c.json({ sub: c.var.caracal.sub }))
+ * ```
+ */
+export function caracal(options: CaracalOptions): MiddlewareHandler<CaracalEnv> {
+  const auth = new Authenticator('caracal', options)
+  return async (c, next) => {
+    const request = c.req.raw
+    const outcome = await auth.authenticate(request, c.env)
+    if (outcome.kind === 'refused') return outcome.response
+    if (outcome.kind === 'verified') {
+      attachMandate(request, outcome.mandate)
+      verified.set(request, { auth, mandate: outcome.mandate })
+      c.set('caracal', outcome.mandate)
+    }
+    await next()
+  }
+}
+
+/**
+ * Per-route requirements on top of `caracal()`: checks the mandate `caracal()` already verified
+ * (no second verification, no second revocation lookup) and refuses exactly as `withCaracal` with
+ * the same `routes` entry would (403 `insufficient_scope` with the required scope in
+ * `WWW-Authenticate`, and so on), reporting to the `onError` of that `caracal()`.
+ *
+ * Only the requirements named here are checked; `requiredUse` and `maxHopCount` stay as
+ * `caracal()` checked them unless named.
+ *
+ * A request that no `caracal()` verified (none ran before this middleware, or its path is in
+ * `exclude`) is a wiring mistake, not the client's: it gets 500 `server_misconfigured`, so the route
+ * stays closed and no agent is told to fetch a new mandate.
+ *
+ * @example
+ * ```ts
+ * app.post('/payouts', requireMandate({ requiredScopes: ['billing:payout'], requireDelegation: true }), handler)
+ * ```
+ */
+export function requireMandate(requirements: Requirements): MiddlewareHandler<CaracalEnv> {
+  return requirementMiddleware('requireMandate', requirements)
+}
+
+/**
+ * `requireMandate({ requiredScopes: scopes })`: every scope must be granted by the verified mandate.
+ *
+ * @example
+ * ```ts
+ * app.get('/invoices', requireScopes('billing:read'), (c) => c.json({ sub: c.var.caracal.sub }))
+ * ```
+ */
+export function requireScopes(...scopes: string[]): MiddlewareHandler<CaracalEnv> {
+  if (scopes.length === 0)
+    throw new TypeError("requireScopes: pass at least one scope, e.g. requireScopes('billing:read')")
+  return requirementMiddleware('requireScopes', { requiredScopes: scopes })
+}
+
+// Neutral where a requirement is not named: any hop count, and `use` is compared with itself.
+const NOTHING_REQUIRED: ResolvedRequirements = Object.freeze({
+  ...DEFAULT_REQUIREMENTS,
+  maxHopCount: Number.POSITIVE_INFINITY,
+})
+
+function requirementMiddleware(where: string, requirements: Requirements): MiddlewareHandler<CaracalEnv> {
+  if (typeof requirements !== 'object' || requirements === null) {
+    throw new TypeError(`${where}: pass an object of requirements, e.g. { requiredScopes: ['billing:read'] }`)
+  }
+  const named = Object.keys(requirements).filter((k) => (requirements as Record<string, unknown>)[k] !== undefined)
+  const unknown = named.filter((k) => !(k in DEFAULT_REQUIREMENTS))
+  if (unknown.length > 0) throw new TypeError(`${where}: unknown option(s) ${unknown.join(', ')}`)
+  if (named.length === 0) throw new TypeError(`${where}: names no requirement; pass e.g. { requiredScopes: [...] }`)
+  const resolved = resolveRequirements(where, requirements, NOTHING_REQUIRED)
+  const checksUse = requirements.requiredUse !== undefined
+
+  return async (c, next) => {
+    const request = c.req.raw
+    // Our own record, not c.var: any middleware can set a context variable.
+    const record = verified.get(request)
+    if (record === undefined) {
+      const error = new CaracalError(
+        'server_misconfigured',
+        `${where} ran on a request no caracal() middleware verified`,
+      )
+      return errorResponse(error, request.method, { resourceMetadata: undefined })
+    }
+    const { auth, mandate } = record
+    try {
+      checkRequirements(mandate, checksUse ? resolved : { ...resolved, requiredUse: mandate.use })
+    } catch (error) {
+      if (!isCaracalError(error)) throw error
+      return auth.refuse(error, request)
+    }
+    await next()
+  }
+}

@@ -8,6 +8,9 @@ export default defineConfig({
     alias: [
       { find: /^caracal-fetch$/, replacement: src('index.ts') },
       { find: /^caracal-fetch\/testing$/, replacement: src('testing.ts') },
+      // Node's pick of the package.json `#signature` import (node:crypto); workerd tests map it to signature-web.
+      { find: /^#signature$/, replacement: src('verify/signature-node.ts') },
+      { find: /^caracal-fetch\/upstash$/, replacement: src('upstash.ts') },
     ],
   },
   test: {

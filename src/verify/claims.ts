@@ -73,21 +73,17 @@ function delegationChain(payload: Payload): readonly DelegationChainLink[] {
     }
     const agentSessionId = optionalString(link, 'agent_session_id')
     const delegationEdgeId = optionalString(link, 'delegation_edge_id')
-    links.push(
-      Object.freeze({
-        applicationId,
-        ...(agentSessionId === undefined ? {} : { agentSessionId }),
-        ...(delegationEdgeId === undefined ? {} : { delegationEdgeId }),
-      }),
-    )
+    links.push(Object.freeze({ applicationId, agentSessionId, delegationEdgeId }))
   }
   return Object.freeze(links)
 }
 
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+function deepFreeze(value: object): void {
   Object.freeze(value)
-  for (const inner of Object.values(value)) deepFreeze(inner)
+  for (const key in value) {
+    const inner = (value as Record<string, unknown>)[key]
+    if (typeof inner === 'object' && inner !== null) deepFreeze(inner)
+  }
 }
 
 /**
@@ -178,20 +174,20 @@ export function mandateFromPayload(payload: unknown, expected: ClaimExpectations
     use: use as MandateUse,
     issuedAt: iat,
     expiresAt: exp,
-    ...(nbf === undefined ? {} : { notBefore: nbf }),
+    notBefore: nbf,
     scope,
     scopes,
     targets,
     authorityRecordId: sid,
     rootAuthorityRecordId: rootSid,
-    ...(agentSessionId === undefined ? {} : { agentSessionId }),
-    ...(delegationEdgeId === undefined ? {} : { delegationEdgeId }),
-    ...(sourceSessionId === undefined ? {} : { sourceSessionId }),
-    ...(targetSessionId === undefined ? {} : { targetSessionId }),
+    agentSessionId,
+    delegationEdgeId,
+    sourceSessionId,
+    targetSessionId,
     delegationPath,
     delegationChain: chain,
     hopCount,
-    ...(delegationGraphEpoch === undefined ? {} : { delegationGraphEpoch }),
+    delegationGraphEpoch,
     claims,
   }
   return Object.freeze(mandate)

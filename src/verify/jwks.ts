@@ -1,4 +1,5 @@
-import { importJWK, type JWK } from 'jose'
+import type { JWK } from 'jose'
+import { primitive } from '#signature'
 import { CaracalError } from '../errors.js'
 
 /** A JSON Web Key Set, as served at `{issuer}/.well-known/jwks.json`. */
@@ -120,14 +121,17 @@ async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Pro
   }
 }
 
+/** A key as the runtime's signature primitive imported it (CryptoKey or node:crypto KeyObject). */
+export type VerificationKey = unknown
+
 interface ImportedKey {
   readonly fingerprint: string
-  readonly key: CryptoKey
+  readonly key: VerificationKey
 }
 
 /**
  * The keys of one issuer+zone. Keys are imported once per distinct JWK; a request on the hot path
- * gets its CryptoKey synchronously.
+ * gets its key synchronously.
  */
 export class JwksCache {
   readonly #options: JwksCacheOptions
@@ -151,7 +155,7 @@ export class JwksCache {
   }
 
   /** The verification key for `kid`; a CaracalError when there is none or none can be had. */
-  getKey(kid: string): CryptoKey | Promise<CryptoKey> {
+  getKey(kid: string): VerificationKey | Promise<VerificationKey> {
     const now = this.#options.now()
     if (this.#keys !== undefined && now < this.#freshUntil) {
       const hit = this.#keys.get(kid)
@@ -171,7 +175,7 @@ export class JwksCache {
     await this.#refresh(this.#options.now(), true)
   }
 
-  async #expired(kid: string, now: number): Promise<CryptoKey> {
+  async #expired(kid: string, now: number): Promise<VerificationKey> {
     // Keys fetched earlier may serve, for a bounded time, while the JWKS cannot be refetched; after
     // a failure they serve without a new attempt until the backoff ends, so an outage does not add
     // a fetch timeout to every request.
@@ -188,7 +192,7 @@ export class JwksCache {
     return this.#unknownKid(kid, this.#options.now())
   }
 
-  async #unknownKid(kid: string, now: number): Promise<CryptoKey> {
+  async #unknownKid(kid: string, now: number): Promise<VerificationKey> {
     // A key that rotated in since the last fetch: refetch, at most once per cooldown window, so
     // a flood of made-up kids cannot become a flood of fetches.
     if (this.#inflight !== undefined && this.#options.shareInflight) await this.#inflight.catch(() => {})
@@ -268,8 +272,8 @@ export class JwksCache {
         continue
       }
       try {
-        const key = await importJWK({ kty: 'EC', crv: 'P-256', x: k.x, y: k.y }, 'ES256')
-        next.set(k.kid, { fingerprint, key: key as CryptoKey })
+        const key = await primitive.importKey({ kty: 'EC', crv: 'P-256', x: k.x, y: k.y })
+        next.set(k.kid, { fingerprint, key })
       } catch {
         // A malformed key is skipped; the others still serve.
       }

@@ -1,4 +1,5 @@
-import { compactVerify, decodeProtectedHeader } from 'jose'
+import { base64url } from 'jose'
+import { primitive } from '#signature'
 import { CaracalError } from '../errors.js'
 import { mandateFromPayload, type ClaimExpectations } from './claims.js'
 import type { JwksCache } from './jwks.js'
@@ -10,14 +11,29 @@ export const MAX_TOKEN_LENGTH = 16 * 1024
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+const ascii = new TextEncoder()
 
 function invalid(reason: string, cause?: unknown): CaracalError {
   return new CaracalError('invalid_token', reason, cause === undefined ? {} : { cause })
 }
 
+/** base64url (decoded by jose) then strict UTF-8 then JSON; any failure is `invalid_token`. */
+function decodeJson(part: string, what: string): unknown {
+  try {
+    return JSON.parse(utf8.decode(base64url.decode(part)))
+  } catch (error) {
+    throw invalid(`${what} is not base64url-encoded UTF-8 JSON`, error)
+  }
+}
+
 /**
- * Verifies a mandate's signature against the zone JWKS and checks its claims and zone. Route
+ * Verifies a mandate's ES256 signature against the zone JWKS and checks its claims and zone. Route
  * requirements and revocation are the caller's (they run on every request, cached or not).
+ *
+ * The JWS steps follow RFC 7515 section 5.2 for the one algorithm Caracal uses: the header must
+ * say `alg: ES256` (nothing else is ever tried), name a `kid`, and carry no `crit` (no extension is
+ * understood, so any is refused); the signature is the 64-byte P1363 form, checked by the
+ * runtime's fastest primitive over the ASCII signing input; only then is the payload parsed.
  */
 export class MandateVerifier {
   readonly expected: ClaimExpectations
@@ -41,28 +57,35 @@ export class MandateVerifier {
   async #verify(token: string, nowMs: number): Promise<Mandate> {
     if (token.length > MAX_TOKEN_LENGTH) throw invalid(`token is ${token.length} characters, over ${MAX_TOKEN_LENGTH}`)
     if (!COMPACT_JWS.test(token)) throw invalid('token is not a compact JWS (three base64url parts)')
-    let header: ReturnType<typeof decodeProtectedHeader>
-    try {
-      header = decodeProtectedHeader(token)
-    } catch (error) {
-      throw invalid('token header is not valid base64url JSON', error)
-    }
-    if (header.alg !== 'ES256') throw invalid(`alg ${JSON.stringify(header.alg)} is not ES256`)
-    const kid = header.kid
+    const dot1 = token.indexOf('.')
+    const dot2 = token.indexOf('.', dot1 + 1)
+
+    const header = decodeJson(token.slice(0, dot1), 'token header')
+    if (typeof header !== 'object' || header === null || Array.isArray(header))
+      throw invalid('token header is not an object')
+    const { alg, kid, crit } = header as { alg?: unknown; kid?: unknown; crit?: unknown }
+    if (alg !== 'ES256') throw invalid(`alg ${JSON.stringify(alg)} is not ES256`)
+    if (crit !== undefined) throw invalid('token header has `crit` extensions, none of which are understood')
     if (typeof kid !== 'string' || kid.length === 0) throw invalid('token header has no `kid`')
+
+    let signature: Uint8Array
+    try {
+      signature = base64url.decode(token.slice(dot2 + 1))
+    } catch (error) {
+      throw invalid('signature is not base64url', error)
+    }
+    if (signature.length !== 64) throw invalid(`ES256 signature is ${signature.length} bytes, not 64`)
+
     const key = await this.jwks.getKey(kid)
-    let payload: Uint8Array
+    let valid: boolean
     try {
-      payload = (await compactVerify(token, key, { algorithms: ['ES256'] })).payload
+      valid = await primitive.verify(key, signature, ascii.encode(token.slice(0, dot2)))
     } catch (error) {
-      throw invalid(`signature verification failed (${(error as { code?: string }).code ?? 'error'})`, error)
+      throw invalid('signature verification failed', error)
     }
-    let claims: unknown
-    try {
-      claims = JSON.parse(utf8.decode(payload))
-    } catch (error) {
-      throw invalid('payload is not UTF-8 JSON', error)
-    }
+    if (!valid) throw invalid('signature does not verify with the zone key')
+
+    const claims = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
     const mandate = mandateFromPayload(claims, this.expected, Math.floor(nowMs / 1000))
     this.cache?.set(token, kid, mandate, nowMs)
     return mandate

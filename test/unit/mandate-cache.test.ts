@@ -1,0 +1,154 @@
+import { describe, expect, test, vi } from 'vitest'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
+import { createDevIssuer } from '../../src/testing.js'
+import { MandateCache } from '../../src/verify/mandate-cache.js'
+import type { Mandate } from '../../src/verify/mandate.js'
+
+// Count signature verifications: a cache hit must not reach the primitive.
+const counter = vi.hoisted(() => ({ verifies: 0 }))
+vi.mock('#signature', async () => {
+  const real = await vi.importActual<typeof import('../../src/verify/signature-node.js')>(
+    '../../src/verify/signature-node.js',
+  )
+  return {
+    primitive: {
+      ...real.primitive,
+      verify(key: unknown, signature: Uint8Array, data: Uint8Array) {
+        counter.verifies++
+        return real.primitive.verify(key, signature, data)
+      },
+    },
+  }
+})
+
+const AUDIENCE = 'resource://billing-api'
+
+async function setup(overrides: Partial<CaracalOptions> = {}) {
+  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  let clock = Date.now()
+  const store = new MemoryRevocationStore()
+  const handler = withCaracal(() => new Response('ok'), {
+    audience: AUDIENCE,
+    issuer: dev.issuer,
+    zoneId: dev.zoneId,
+    fetch: dev.fetch,
+    revocations: store,
+    now: () => clock,
+    ...overrides,
+  })
+  const call = async (token: string, path = '/x') =>
+    (await handler(new Request(`https://api.example${path}`, { headers: { authorization: `Bearer ${token}` } }))).status
+  counter.verifies = 0
+  return { dev, store, call, advance: (ms: number) => (clock += ms), now: () => clock }
+}
+
+describe('the verified-mandate cache through withCaracal', () => {
+  test('a repeated token is verified once; requirements and revocation still run on every hit', async () => {
+    const { dev, store, call } = await setup({ routes: { '/admin': { requiredScopes: ['admin'] } } })
+    const token = await dev.mint({ sid: 'sid-1', scope: 'read' })
+    for (let i = 0; i < 20; i++) expect(await call(token)).toBe(200)
+    expect(counter.verifies).toBe(1)
+    expect(await call(token, '/admin')).toBe(403)
+    store.markRevoked('sid-1')
+    expect(await call(token)).toBe(401)
+    expect(counter.verifies).toBe(1)
+  })
+
+  test('mandateCache: false verifies the signature on every request', async () => {
+    const { dev, call } = await setup({ mandateCache: false })
+    const token = await dev.mint()
+    for (let i = 0; i < 5; i++) expect(await call(token)).toBe(200)
+    expect(counter.verifies).toBe(5)
+  })
+
+  test('an entry never outlives the mandate exp', async () => {
+    const { dev, call, advance } = await setup()
+    const token = await dev.mint({}, { expiresIn: 60 })
+    expect(await call(token)).toBe(200)
+    advance(59_000)
+    expect(await call(token)).toBe(200)
+    advance(1_000)
+    expect(await call(token)).toBe(401)
+  })
+
+  test('an entry is re-verified after maxAgeMs', async () => {
+    const { dev, call, advance } = await setup({ mandateCache: { maxAgeMs: 10_000 } })
+    const token = await dev.mint({}, { expiresIn: 900 })
+    expect(await call(token)).toBe(200)
+    advance(9_000)
+    expect(await call(token)).toBe(200)
+    expect(counter.verifies).toBe(1)
+    advance(2_000)
+    expect(await call(token)).toBe(200)
+    expect(counter.verifies).toBe(2)
+  })
+
+  test('a cached mandate whose key left the JWKS is refused', async () => {
+    const { dev, call, advance } = await setup({ mandateCache: { maxAgeMs: 3_000_000 } })
+    const token = await dev.mint({}, { expiresIn: 3_000 })
+    expect(await call(token)).toBe(200)
+    await dev.rotate()
+    await dev.rotate() // the first key is now neither active nor previous
+    advance(301_000) // JWKS freshness over: the next request refetches and drops the old key
+    expect(await call(await dev.mint({}, { expiresIn: 3_000 }))).toBe(200)
+    expect(await call(token)).toBe(401)
+  })
+
+  test('a flood of bad tokens never enters the cache nor evicts a good one', async () => {
+    const { dev, call } = await setup({ mandateCache: { maxEntries: 4 } })
+    const good = await dev.mint()
+    expect(await call(good)).toBe(200)
+    const [h, p] = good.split('.')
+    for (let i = 0; i < 200; i++) {
+      const forged = `${h}.${p}.${'A'.repeat(85)}${String.fromCharCode(65 + (i % 26))}`
+      expect(await call(forged)).toBe(401)
+    }
+    const before = counter.verifies
+    expect(await call(good)).toBe(200)
+    expect(counter.verifies).toBe(before)
+  })
+})
+
+function fakeMandate(expiresAt: number): Mandate {
+  return { expiresAt } as Mandate
+}
+
+describe('MandateCache bounds', () => {
+  const now = 1_000_000_000_000
+  const exp = now / 1000 + 900
+  const always = () => true
+
+  test('a flood of distinct valid tokens stays within maxEntries and maxBytes', () => {
+    const cache = new MandateCache({ maxEntries: 1000, maxBytes: 1_000_000 })
+    for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 'k', fakeMandate(exp), now)
+    expect(cache.size).toBeLessThanOrEqual(1000)
+    expect(cache.bytes).toBeLessThanOrEqual(1_000_000)
+    expect(cache.size).toBeGreaterThan(0)
+  })
+
+  test('it evicts one entry per insertion when full, never more, oldest first', () => {
+    const cache = new MandateCache({ maxEntries: 100 })
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    expect(cache.size).toBe(100)
+    cache.set('t100', 'k', fakeMandate(exp), now)
+    expect(cache.size).toBe(100)
+    expect(cache.get('t0', now, always)).toBeUndefined()
+    for (let i = 1; i <= 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+  })
+
+  test('an expired entry is evicted before a live one', () => {
+    const cache = new MandateCache({ maxEntries: 3 })
+    cache.set('live-1', 'k', fakeMandate(exp), now)
+    cache.set('short', 'k', fakeMandate(now / 1000 + 10), now)
+    cache.set('live-2', 'k', fakeMandate(exp), now)
+    cache.set('new', 'k', fakeMandate(exp), now + 20_000)
+    expect(cache.get('short', now, always)).toBeUndefined()
+    expect(cache.get('live-1', now + 20_000, always)).toBeDefined()
+  })
+
+  test('an entry larger than maxBytes is not cached', () => {
+    const cache = new MandateCache({ maxBytes: 1024 })
+    cache.set('x'.repeat(4096), 'k', fakeMandate(exp), now)
+    expect(cache.size).toBe(0)
+  })
+})

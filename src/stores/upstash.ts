@@ -4,7 +4,7 @@
  * Trade-offs:
  * - Consistency: one Redis is the single source of truth for every isolate, so a revocation is
  *   in force on the very next request everywhere (with Upstash global databases, reads served by a
- *   replica region may lag the primary by its replication delay, typically well under a second).
+ *   replica region may lag the primary by its replication delay).
  *   The key layout is Caracal's own (caracal-mandates.md section 5), so Caracal's revocation
  *   consumer and SDKs share the same Redis with us.
  * - Latency: every verification pays one HTTPS round trip to the nearest Upstash region, bounded

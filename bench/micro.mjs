@@ -1,0 +1,113 @@
+// In-process micro-benchmarks, run in Node, Bun and Deno alike. Prints one line `RESULT <json>`.
+// Usage: <runtime> bench/micro.mjs <fixture.json> [--quick]
+import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
+import { primitive } from '#signature'
+import { base64url, createLocalJWKSet, importJWK, jwtVerify } from 'jose'
+
+const args = globalThis.Deno?.args ?? process.argv.slice(2)
+const quick = args.includes('--quick')
+const fixturePath = args[0]
+const fixture = JSON.parse(
+  globalThis.Deno
+    ? await Deno.readTextFile(fixturePath)
+    : await (await import('node:fs/promises')).readFile(fixturePath, 'utf8'),
+)
+const token = fixture.tokens[0]
+const [h, p, s] = token.split('.')
+const data = new TextEncoder().encode(`${h}.${p}`)
+const signature = base64url.decode(s)
+const jwk = fixture.jwks.keys[0]
+const cryptoKey = await importJWK(jwk, 'ES256')
+let nodeCrypto
+try {
+  nodeCrypto = await import('node:crypto')
+} catch {
+  nodeCrypto = undefined
+}
+const keyObject = nodeCrypto?.createPublicKey({ key: jwk, format: 'jwk' })
+const constant = new Response(null, { status: 204 })
+const base = { audience: fixture.audience, issuer: fixture.issuer, zoneId: fixture.zoneId, jwks: fixture.jwks }
+const uncached = withCaracal(() => constant, { ...base, revocations: new MemoryRevocationStore(), mandateCache: false })
+const cached = withCaracal(() => constant, { ...base, revocations: new MemoryRevocationStore() })
+const request = new Request('http://127.0.0.1/x', { headers: { authorization: `Bearer ${token}` } })
+const localJwks = createLocalJWKSet(fixture.jwks)
+const store = new MemoryRevocationStore()
+for (let i = 0; i < 1000; i++) store.markRevoked(`other-${i}`)
+const anchors = ['sid-a', 'root-a', 'agent-a']
+
+async function expectStatus(handler, status) {
+  const res = await handler(request)
+  if (res.status !== status) throw new Error(`bench setup: expected ${status}, got ${res.status}`)
+}
+await expectStatus(uncached, 204)
+await expectStatus(cached, 204)
+
+const cases = {
+  'webcrypto verify': () => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, cryptoKey, signature, data),
+  ...(nodeCrypto && {
+    'node:crypto verify': () =>
+      nodeCrypto.verify('sha256', data, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature),
+  }),
+  'caracal verify (uncached)': () => uncached(request),
+  'caracal verify (cache hit)': () => cached(request),
+  'jose jwtVerify (local JWKS)': () =>
+    jwtVerify(token, localJwks, { issuer: fixture.issuer, audience: fixture.audience }),
+  'memory store lookup': () => store.lookup(anchors, 'zone'),
+}
+const expensive = new Set([
+  'webcrypto verify',
+  'node:crypto verify',
+  'caracal verify (uncached)',
+  'jose jwtVerify (local JWKS)',
+])
+
+async function batch(fn, n) {
+  const t = performance.now()
+  for (let i = 0; i < n; i++) await fn()
+  return ((performance.now() - t) * 1e6) / n
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const rounds = quick ? 1 : 7
+const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+for (const [name, fn] of Object.entries(cases)) await batch(fn, expensive.has(name) ? 200 : 5000) // warm-up
+// Interleaved: every round measures every case once, so drift hits all of them alike.
+for (let r = 0; r < rounds; r++) {
+  for (const [name, fn] of Object.entries(cases)) {
+    samples[name].push(await batch(fn, quick ? 50 : expensive.has(name) ? 1500 : 50_000))
+  }
+}
+const nsPerOp = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
+
+// Cold start: a fresh verifier's first request pays one JWKS fetch from a loopback server.
+let coldStart
+if (fixture.liveIssuer) {
+  const live = { ...base, issuer: fixture.liveIssuer, jwks: undefined }
+  const liveToken = fixture.liveToken
+  const liveRequest = () => new Request('http://127.0.0.1/x', { headers: { authorization: `Bearer ${liveToken}` } })
+  const cold = []
+  const afterWarmup = []
+  const warm = []
+  for (let i = 0; i < (quick ? 2 : 15); i++) {
+    const a = withCaracal(() => constant, { ...live, revocations: new MemoryRevocationStore(), mandateCache: false })
+    let t = performance.now()
+    if ((await a(liveRequest())).status !== 204) throw new Error('cold start request failed')
+    cold.push(performance.now() - t)
+    t = performance.now()
+    if ((await a(liveRequest())).status !== 204) throw new Error('warm request failed')
+    warm.push(performance.now() - t)
+    const b = withCaracal(() => constant, { ...live, revocations: new MemoryRevocationStore(), mandateCache: false })
+    await b.warmup()
+    t = performance.now()
+    if ((await b(liveRequest())).status !== 204) throw new Error('request after warmup failed')
+    afterWarmup.push(performance.now() - t)
+  }
+  coldStart = { coldMs: median(cold), afterWarmupMs: median(afterWarmup), warmMs: median(warm) }
+}
+
+const runtime = globalThis.Bun
+  ? `bun ${Bun.version}`
+  : globalThis.Deno
+    ? `deno ${Deno.version.deno}`
+    : `node ${process.versions.node}`
+console.log(`RESULT ${JSON.stringify({ runtime, primitive: primitive.name, nsPerOp, coldStart })}`)

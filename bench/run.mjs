@@ -1,0 +1,357 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] [-- --runtimes node,bun]
+//
+// HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
+// (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
+// hand-written jose verifier and behind hono/jwk, in Node, Bun and Deno; plus in-process
+// micro-benchmarks, cold start, and the Upstash store against a loopback REST shim in front of a
+// real redis-server. Every pair is measured interleaved, round by round, and the report gives
+// medians of the per-round ratios. Full runs write BENCHMARKS.md; --quick only checks the harness.
+import autocannon from 'autocannon'
+import { build } from 'esbuild'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createDevIssuer } from 'caracal-fetch/testing'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const runtimesArg = argv.find((a) => a.startsWith('--runtimes='))?.slice('--runtimes='.length)
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+const RUNTIMES = {
+  node: { cmd: process.execPath, args: [] },
+  bun: { cmd: bin('bun'), args: [] },
+  deno: { cmd: bin('deno'), args: ['run', '--allow-read', '--allow-net=127.0.0.1', '--allow-env', '--allow-sys'] },
+}
+const runtimes = runtimesArg ? runtimesArg.split(',') : Object.keys(RUNTIMES)
+const ROUNDS = quick ? 1 : 5
+const DURATION_S = quick ? 0.5 : 3
+const CONNECTIONS = 16
+const POOL = quick ? 64 : 1000
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const tmp = mkdtempSync(join(tmpdir(), 'caracal-bench-'))
+const cleanups = []
+async function shutdown(code) {
+  for (const c of cleanups.reverse()) await c()
+  cleanups.length = 0
+  rmSync(tmp, { recursive: true, force: true })
+  process.exit(code)
+}
+process.on('uncaughtException', (error) => {
+  console.error(error)
+  void shutdown(1)
+})
+process.on('unhandledRejection', (error) => {
+  console.error(error)
+  void shutdown(1)
+})
+
+// --- fixture: one issuer, a pool of valid mandates and a pool with broken signatures -------------
+const jwksServer = createServer((req, res) => {
+  const answer = dev.handleJwks(new Request(`http://127.0.0.1${req.url}`))
+  if (!answer) return res.writeHead(404).end()
+  void answer.text().then((body) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(body))
+})
+await new Promise((r) => jwksServer.listen(0, '127.0.0.1', r))
+cleanups.push(() => jwksServer.close())
+const issuer = `http://127.0.0.1:${jwksServer.address().port}/sts`
+const dev = await createDevIssuer({ issuer, zoneId: 'zone-bench', audience: 'resource://bench-api' })
+// Bench mandates live an hour (Caracal's are 15 minutes) so a full run never sees one expire.
+const tokens = []
+for (let i = 0; i < POOL; i++)
+  tokens.push(await dev.mint({ scope: 'bench:read', sid: `sid-${i}` }, { expiresIn: 3600 }))
+const badTokens = tokens.map((t) => {
+  const cut = t.length - 20
+  return t.slice(0, cut) + (t[cut] === 'A' ? 'B' : 'A') + t.slice(cut + 1)
+})
+
+// --- Upstash: a real redis-server behind the loopback REST shim (test support, bundled here) -----
+let upstash
+if (runtimes.includes('node')) {
+  const support = join(tmp, 'support.mjs')
+  await build({
+    stdin: {
+      contents: `export { startRedis } from './test/support/redis-server.ts'; export { startUpstashShim } from './test/support/upstash-rest-shim.ts'`,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: support,
+    logLevel: 'error',
+  })
+  const { startRedis, startUpstashShim } = await import(support)
+  const redis = await startRedis()
+  cleanups.push(() => redis.stop())
+  const shim = await startUpstashShim({ redisPort: redis.port, token: 'bench-token' })
+  cleanups.push(() => shim.close())
+  upstash = { redis, shim }
+}
+
+const fixturePath = join(tmp, 'fixture.json')
+writeFileSync(
+  fixturePath,
+  JSON.stringify({
+    issuer,
+    zoneId: dev.zoneId,
+    audience: dev.audience,
+    jwks: dev.jwks,
+    tokens: tokens.slice(0, 1),
+    liveIssuer: issuer,
+    liveToken: tokens[0],
+    upstash: upstash && { url: upstash.shim.url, token: upstash.shim.token },
+  }),
+)
+
+// --- helpers ----------------------------------------------------------------------------------
+async function freePort() {
+  const s = createServer()
+  await new Promise((r) => s.listen(0, '127.0.0.1', r))
+  const port = s.address().port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function startServer(runtime, variant) {
+  const port = await freePort()
+  const { cmd, args } = RUNTIMES[runtime]
+  const child = spawn(cmd, [...args, join(root, 'bench/server.mjs'), variant, String(port), fixturePath], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  cleanups.push(() => child.kill('SIGKILL'))
+  await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      if (out.includes(`ready ${port}`)) resolve()
+    })
+    child.on('exit', (code) => reject(new Error(`${runtime} ${variant} server exited with ${code}`)))
+  })
+  return { url: `http://127.0.0.1:${port}/x`, stop: () => child.kill('SIGKILL') }
+}
+
+function load(url, pool, seconds) {
+  let i = 0
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...req.headers, authorization: `Bearer ${pool[i++ % pool.length]}` },
+            }),
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
+  })
+}
+
+// name -> [variant, token pool, expected status]
+const SCENARIOS = {
+  bare: ['bare', tokens.slice(0, 1), 200],
+  'caracal, repeated mandate': ['caracal', tokens.slice(0, 1), 200],
+  'caracal, every mandate new': ['caracal-miss', tokens, 200],
+  'jose, every mandate new': ['jose', tokens, 200],
+  'caracal, bad signature': ['caracal-miss', badTokens, 401],
+  'jose, bad signature': ['jose', badTokens, 401],
+  'hono/jwk, every mandate new': ['hono-jwk', tokens, 200],
+}
+const RATIOS = [
+  ['repeated mandate: caracal / bare', 'caracal, repeated mandate', 'bare', '>= 0.8'],
+  ['every mandate new: caracal / jose', 'caracal, every mandate new', 'jose, every mandate new', '>= 1.0'],
+  ['bad signature: caracal / jose', 'caracal, bad signature', 'jose, bad signature', '>= 1.0'],
+  ['every mandate new: caracal / bare', 'caracal, every mandate new', 'bare', ''],
+  ['every mandate new: jose / bare', 'jose, every mandate new', 'bare', ''],
+  ['every mandate new: hono/jwk / bare', 'hono/jwk, every mandate new', 'bare', ''],
+]
+
+// Asynchronous on purpose: the cold-start measurement fetches the JWKS from this process.
+async function runMicro(runtime) {
+  const { cmd, args } = RUNTIMES[runtime]
+  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...(quick ? ['--quick'] : [])], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (err += d))
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+  if (code !== 0 || !line) throw new Error(`${runtime} micro-benchmark failed:\n${out}\n${err}`)
+  return JSON.parse(line.slice('RESULT '.length))
+}
+
+const problems = []
+const report = {}
+for (const runtime of runtimes) {
+  process.stdout.write(`\n## ${runtime}\n`)
+  const micro = await runMicro(runtime)
+  const servers = {}
+  for (const variant of new Set(Object.values(SCENARIOS).map(([v]) => v)))
+    servers[variant] = await startServer(runtime, variant)
+  const rps = Object.fromEntries(Object.keys(SCENARIOS).map((k) => [k, []]))
+  for (const [name, [variant, pool]] of Object.entries(SCENARIOS))
+    await load(servers[variant].url, pool, quick ? 0.3 : 1) // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, [variant, pool, status]] of Object.entries(SCENARIOS)) {
+      const r = await load(servers[variant].url, pool, DURATION_S)
+      const wrong = status === 200 ? r.non2xx : r['2xx']
+      if (wrong > 0 || r.errors > 0 || r.requests.total === 0) {
+        problems.push(
+          `${runtime} ${name}: ${wrong} unexpected statuses, ${r.errors} errors, ${r.requests.total} requests`,
+        )
+      }
+      rps[name].push(r.requests.average)
+    }
+    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`)
+  }
+  for (const s of Object.values(servers)) s.stop()
+  const ratios = RATIOS.map(([label, a, b, target]) => {
+    const perRound = rps[a].map((x, i) => x / rps[b][i])
+    return { label, ratio: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), target }
+  })
+  const ns = micro.nsPerOp
+  const fastest = Math.min(ns['webcrypto verify'], ns['node:crypto verify'] ?? Infinity)
+  const fastestName = ns['node:crypto verify'] < ns['webcrypto verify'] ? 'node:crypto' : 'webcrypto'
+  report[runtime] = {
+    micro,
+    rps: Object.fromEntries(Object.entries(rps).map(([k, v]) => [k, median(v)])),
+    ratios,
+    fastest,
+    fastestName,
+  }
+  printRuntime(runtime)
+}
+
+// Upstash: requests per verification, and the latency it adds over the memory store (Node).
+let upstashReport
+if (upstash) {
+  const memory = await startServer('node', 'caracal')
+  const remote = await startServer('node', 'caracal-upstash')
+  const lat = { memory: [], upstash: [] }
+  const tput = { memory: [], upstash: [] }
+  await load(remote.url, tokens.slice(0, 1), quick ? 0.3 : 1)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, srv] of [
+      ['memory', memory],
+      ['upstash', remote],
+    ]) {
+      const before = upstash.shim.requests.length
+      const r = await load(srv.url, tokens.slice(0, 1), DURATION_S)
+      if (r.non2xx > 0 || r.errors > 0) problems.push(`upstash ${key}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+      if (key === 'upstash') {
+        const perRequest = (upstash.shim.requests.length - before) / r.requests.total
+        if (Math.abs(perRequest - 1) > 0.01)
+          problems.push(`upstash: ${perRequest.toFixed(3)} HTTP requests per verification`)
+        upstashReport = { ...upstashReport, perRequest }
+      }
+      lat[key].push(r.latency.average)
+      tput[key].push(r.requests.average)
+    }
+  }
+  memory.stop()
+  remote.stop()
+  upstashReport = {
+    ...upstashReport,
+    addedLatencyMs: median(lat.upstash.map((x, i) => x - lat.memory[i])),
+    latencyRatio: median(lat.upstash.map((x, i) => x / lat.memory[i])),
+    throughputRatio: median(tput.upstash.map((x, i) => x / tput.memory[i])),
+  }
+  process.stdout.write(
+    `\n## Upstash store (node, loopback REST shim + redis-server)\n` +
+      `HTTP requests to the REST endpoint per verification: ${upstashReport.perRequest.toFixed(3)}\n` +
+      `mean latency, upstash / memory store: ${upstashReport.latencyRatio.toFixed(2)} x (+${upstashReport.addedLatencyMs.toFixed(2)} ms)\n` +
+      `req/s, upstash / memory store: ${upstashReport.throughputRatio.toFixed(2)}\n`,
+  )
+}
+
+function fmtRatio(r) {
+  return `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`
+}
+
+function runtimeTable(runtime) {
+  const { micro, ratios, fastest, fastestName } = report[runtime]
+  const ns = micro.nsPerOp
+  const lines = [
+    `### ${micro.runtime} (signature primitive in use: ${micro.primitive}; fastest measured: ${fastestName})`,
+    '',
+    '| HTTP req/s ratio (median of rounds, min-max) | measured | target |',
+    '|---|---|---|',
+    ...ratios.map((r) => `| ${r.label} | ${fmtRatio(r)} | ${r.target || '-'} |`),
+    '',
+    '| in process, relative to the fastest ES256 verify primitive | ratio | target |',
+    '|---|---|---|',
+    ...Object.entries(ns).map(
+      ([k, v]) => `| ${k} | ${(v / fastest).toFixed(3)} | ${k === 'caracal verify (uncached)' ? '<= 1.3' : '-'} |`,
+    ),
+  ]
+  if (micro.coldStart) {
+    const c = micro.coldStart
+    lines.push(
+      '',
+      '| first request, relative to a warm uncached request | ratio |',
+      '|---|---|',
+      `| cold isolate, no warmup() (pays one loopback JWKS fetch) | ${(c.coldMs / c.warmMs).toFixed(2)} |`,
+      `| after warmup() | ${(c.afterWarmupMs / c.warmMs).toFixed(2)} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function printRuntime(runtime) {
+  process.stdout.write(`${runtimeTable(runtime)}\n`)
+}
+
+const versions = Object.fromEntries(Object.entries(report).map(([k, v]) => [k, v.micro.runtime]))
+if (!quick) {
+  const md = [
+    '# Benchmarks',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on this project's CI machine kind (2 cores, shared), with`,
+    `${Object.values(versions).join(', ')}; jose ${JSON.parse(readFileSync(join(root, 'node_modules/jose/package.json'), 'utf8')).version},`,
+    `hono ${JSON.parse(readFileSync(join(root, 'node_modules/hono/package.json'), 'utf8')).version}, autocannon ${CONNECTIONS} connections.`,
+    '',
+    'Command: `npm run bench` (the CI smoke run is `npm run bench -- --quick`, which checks the harness, not the numbers).',
+    '',
+    `Method: each runtime serves every variant from its own process (bench/server.mjs: Node through`,
+    '`@hono/node-server`, `Bun.serve`, `Deno.serve`); autocannon loads them on loopback. Every round measures',
+    `every scenario once for ${DURATION_S} s, interleaved; ${ROUNDS} rounds; ratios are per-round and the table gives`,
+    'their median (min-max). "Every mandate new" cycles through a pool of distinct mandates larger than the',
+    'cache; the jose baseline is `jwtVerify` with `createLocalJWKSet` (keys imported once).',
+    'In-process numbers (bench/micro.mjs) are medians of 7 interleaved batches.',
+    '',
+    ...runtimes.map((r) => runtimeTable(r) + '\n'),
+    ...(upstashReport
+      ? [
+          '### Upstash store (Node, @upstash/redis over loopback HTTP to a REST shim in front of redis-server)',
+          '',
+          '| measure | value |',
+          '|---|---|',
+          `| HTTP requests to the REST endpoint per verification | ${upstashReport.perRequest.toFixed(3)} |`,
+          `| mean latency, Upstash store / memory store | ${upstashReport.latencyRatio.toFixed(2)} (+${upstashReport.addedLatencyMs.toFixed(2)} ms) |`,
+          `| req/s, Upstash store / memory store | ${upstashReport.throughputRatio.toFixed(2)} |`,
+          '',
+        ]
+      : []),
+  ].join('\n')
+  writeFileSync(join(root, 'BENCHMARKS.md'), md)
+  process.stdout.write('\nwrote BENCHMARKS.md\n')
+}
+for (const p of problems) process.stdout.write(`PROBLEM ${p}\n`)
+process.stdout.write(`\nbench: ${problems.length === 0 ? 'harness ok' : `${problems.length} problem(s)`}\n`)
+await shutdown(problems.length === 0 ? 0 : 1)

@@ -11,6 +11,7 @@ export default defineConfig({
       // Node's pick of the package.json `#signature` import (node:crypto); workerd tests map it to signature-web.
       { find: /^#signature$/, replacement: src('verify/signature-node.ts') },
       { find: /^caracal-fetch\/upstash$/, replacement: src('upstash.ts') },
+      { find: /^caracal-fetch\/hono$/, replacement: src('hono.ts') },
     ],
   },
   test: {

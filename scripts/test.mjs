@@ -7,6 +7,11 @@ import { spawnSync } from 'node:child_process'
 /** [label, command]. Each command must print its own summary line. */
 export const STEPS = [
   ['node', 'vitest run --reporter=default --reporter=./test/support/summary-reporter.ts'],
+  ['bun', 'node scripts/link-local-build.mjs && bun test/runtime/bun/run.ts'],
+  [
+    'deno',
+    'node scripts/link-local-build.mjs && deno run --no-prompt --sloppy-imports --allow-net=127.0.0.1 test/runtime/deno/run.ts',
+  ],
 ]
 
 const only = process.argv.slice(2)

@@ -1,0 +1,85 @@
+/**
+ * Runs the portable contract suites inside Bun, against the built package imported by name
+ * (node_modules/caracal-fetch -> the local build; see scripts/link-local-build.mjs), plus the cases
+ * that need Bun's own server. Prints `bun: N passed, N failed, N skipped`; exits 1 on a failure.
+ *
+ *   bun test/runtime/bun/run.ts [name filter]
+ */
+import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
+import { createDevIssuer } from 'caracal-fetch/testing'
+import { equal, type ContractCase } from '../../contract/assert.js'
+import { runCases } from '../run-cases.js'
+import { servedCases, type ServedHandler, type ServingRuntime } from '../served.js'
+import { portableSuites } from '../suites.js'
+
+declare const Bun: {
+  version: string
+  serve(options: { port: number; hostname: string; fetch: ServedHandler; development?: boolean }): {
+    port: number
+    stop(closeActiveConnections?: boolean): Promise<void>
+  }
+}
+
+const bun: ServingRuntime = {
+  name: 'Bun.serve',
+  async serve(handler) {
+    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler })
+    served.add(server)
+    return { origin: `http://127.0.0.1:${server.port}`, close: () => server.stop(true) }
+  },
+  isExtraArgument: (extra) => served.has(extra as object),
+}
+const served = new WeakSet<object>()
+
+// Quirk: Bun turns a handler's `undefined` into a 2xx of its own ("Welcome to Bun!" 200 in
+// development, an empty 204 with NODE_ENV=production) and logs "Expected a Response object" instead
+// of answering 500. withCaracal passes the handler's return value through, so a buggy protected
+// handler looks like success to the client. These cases pin what happens today; withCaracal does
+// not turn a non-Response into a 500; if it comes to, the 204 below becomes that 500.
+const quirks: ContractCase[] = [
+  {
+    name: 'Bun: a protected handler returning undefined never runs for a refused request, and the server survives it',
+    async run() {
+      const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://a' })
+      let calls = 0
+      const handler = withCaracal(
+        ((request: Request) => {
+          calls++
+          return new URL(request.url).pathname === '/ok' ? new Response('fine') : undefined
+        }) as unknown as (request: Request) => Response,
+        {
+          audience: 'resource://a',
+          issuer: dev.issuer,
+          zoneId: dev.zoneId,
+          fetch: dev.fetch,
+          revocations: new MemoryRevocationStore(),
+        },
+      )
+      const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler, development: false })
+      try {
+        const origin = `http://127.0.0.1:${server.port}`
+        const refused = await fetch(`${origin}/bug`)
+        equal(refused.status, 401, 'refused before the handler')
+        equal(calls, 0, 'handler calls')
+        const auth = { authorization: `Bearer ${await dev.mint()}` }
+        const buggy = await fetch(`${origin}/bug`, { headers: auth })
+        equal(calls, 1, 'the verified request reached the handler')
+        equal(buggy.status, 204, 'Bun (development: false) answers undefined with an empty 204')
+        equal(buggy.headers.get('www-authenticate'), null, 'not a Caracal refusal')
+        const after = await fetch(`${origin}/ok`, { headers: auth })
+        equal(await after.text(), 'fine', 'the server still serves the next request')
+      } finally {
+        await server.stop(true)
+      }
+    },
+  },
+]
+
+const filter = process.argv[2]
+const summary = await runCases(
+  'bun',
+  [...portableSuites(), ...servedCases(bun), ...quirks],
+  filter === undefined ? {} : { filter },
+)
+console.log(`(Bun ${Bun.version})`)
+process.exit(summary.failed > 0 || summary.passed === 0 ? 1 : 0)

@@ -12,6 +12,10 @@ export const STEPS = [
     'deno',
     'node scripts/link-local-build.mjs && deno run --no-prompt --sloppy-imports --allow-net=127.0.0.1 test/runtime/deno/run.ts',
   ],
+  [
+    'workerd',
+    'WRANGLER_SEND_METRICS=false vitest run --config test/runtime/workerd/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
 ]
 
 const only = process.argv.slice(2)

@@ -1,0 +1,16 @@
+/**
+ * `caracal-fetch/cloudflare-kv`: the revocation store on a Cloudflare Workers KV binding.
+ *
+ * @example
+ * ```ts
+ * import { withCaracal } from 'caracal-fetch'
+ * import { KvRevocationStore } from 'caracal-fetch/cloudflare-kv'
+ *
+ * export default {
+ *   fetch: withCaracal(handler, { revocations: (env) => new KvRevocationStore(env.REVOCATIONS) }),
+ * }
+ * ```
+ */
+export { KvRevocationStore } from './stores/cloudflare-kv.js'
+export type { KvNamespaceLike, KvRevocationStoreOptions, KvGetOptions, KvPutOptions } from './stores/cloudflare-kv.js'
+export type { RevocationStore, BatchRevocationStore, RevocationStatus } from './stores/types.js'

@@ -1,0 +1,290 @@
+/**
+ * Revocation store on a Cloudflare Workers KV namespace.
+ *
+ * Trade-offs:
+ * - Shared by every isolate and location of a deployment, with no client library and no extra
+ *   service: the binding is all it takes. But Workers KV is eventually consistent. A revocation
+ *   written in one location usually reaches the others within about 60 s, and can take longer; a
+ *   location that read the key recently keeps serving its cached answer (an absent key included)
+ *   for `cacheTtl`. A revoked mandate can therefore still pass for 60 s or more in some places.
+ *   Where that window is not acceptable, use `caracal-fetch/upstash` (one strongly consistent
+ *   Redis) instead.
+ * - One read per verification: all anchors and the zone epoch in one bulk `get(keys[])` (up to 100
+ *   keys per call; a mandate has at most four anchors). KV bills reads per key, so a verification
+ *   costs up to five key reads. Where the runtime answers an array `get` with anything but a Map
+ *   (a runtime or wrapper without bulk reads), the store falls back to one `get` per key in
+ *   parallel and remembers that for the namespace.
+ * - KV has no compare-and-set, so "epochs only go up" cannot be atomic here: see
+ *   `markDelegationEpoch`. Upstash raises epochs atomically with a server-side script.
+ * - Writes: `expirationTtl` must be at least 60 s on KV, so shorter TTLs are rounded up to 60 s (a
+ *   revocation that lasts a little longer is the safe direction). KV accepts about one write per
+ *   second to the same key; revocations are written once per anchor, so this rarely matters.
+ * - Any KV failure (a thrown or rejected `get`, an unreadable epoch) rejects the lookup, which
+ *   `withCaracal` turns into 503 `temporarily_unavailable`: the store fails closed.
+ */
+import {
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_REVOCATION_TTL_MS,
+  epochKey,
+  parseEpoch,
+  revokedKey,
+  validateAnchor,
+  validateEpoch,
+  validateTtl,
+  type BatchRevocationStore,
+  type RevocationStatus,
+} from './types.js'
+
+/** Options of a KV `get`, as the Workers runtime takes them. */
+export interface KvGetOptions {
+  type?: 'text'
+  cacheTtl?: number
+}
+
+/** Options of a KV `put`, as the Workers runtime takes them. */
+export interface KvPutOptions {
+  expirationTtl?: number
+}
+
+/**
+ * The part of a Workers KV binding (`KVNamespace`) this store uses, declared structurally so the
+ * package needs no `@cloudflare/workers-types` at runtime. A real binding satisfies it; so does a
+ * wrapper that forwards to one.
+ */
+export interface KvNamespaceLike {
+  /** A string key answers the value or null; an array of keys answers a `Map` (bulk read). */
+  get(key: string | string[], options?: KvGetOptions): Promise<unknown>
+  put(key: string, value: string, options?: KvPutOptions): Promise<unknown>
+}
+
+export interface KvRevocationStoreOptions {
+  /**
+   * Key prefix, shared with Caracal's Redis store so the same key names work everywhere.
+   * @default 'caracal:revoked:sessions:'
+   */
+  keyPrefix?: string
+  /**
+   * Default lifetime of a revocation or epoch mark written by this store, in milliseconds. KV's
+   * minimum `expirationTtl` is 60 s: shorter values are rounded up to 60 s.
+   * @default 86_400_000 (24 h, as Caracal's Redis store)
+   */
+  ttlMs?: number
+  /**
+   * KV's `cacheTtl` for reads, in seconds (at least 30, KV's minimum). A longer value means fewer
+   * cold reads from KV's central store, and a longer time before a location that already read a key
+   * (including "not revoked") sees a new revocation. Left unset, the platform default applies
+   * (60 s at the time of writing).
+   * @default undefined (the platform default)
+   */
+  cacheTtl?: number
+}
+
+/** KV's floor for `expirationTtl`, in seconds. */
+const MIN_EXPIRATION_TTL_S = 60
+/** KV's floor for `cacheTtl`, in seconds. */
+const MIN_CACHE_TTL_S = 30
+/** KV's cap on keys per bulk `get`. */
+const MAX_BULK_KEYS = 100
+/** Zones whose epoch high-water mark one isolate remembers per namespace. */
+const MAX_REMEMBERED_ZONES = 1000
+
+/** Namespaces whose array `get` did not answer a Map: read them one key at a time. */
+const noBulkGet = new WeakSet<object>()
+/**
+ * The highest epoch this isolate has read or written, per namespace and epoch key. KV can lose an
+ * epoch raise to a concurrent lower write; an isolate that once saw the higher value keeps it.
+ */
+const highWater = new WeakMap<object, Map<string, number>>()
+
+function isMapLike(value: unknown): value is { get(key: string): unknown } {
+  return (
+    value instanceof Map ||
+    (typeof value === 'object' && value !== null && typeof (value as Map<string, unknown>).get === 'function')
+  )
+}
+
+function isNamespace(value: unknown): value is KvNamespaceLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as KvNamespaceLike).get === 'function' &&
+    typeof (value as KvNamespaceLike).put === 'function'
+  )
+}
+
+/** KV's `expirationTtl` for a TTL in milliseconds: whole seconds, never under KV's 60 s floor. */
+export function kvExpirationTtl(ttlMs: number): number {
+  return Math.max(MIN_EXPIRATION_TTL_S, Math.ceil(ttlMs / 1000))
+}
+
+/**
+ * A revocation store on a Workers KV namespace, with the key layout of Caracal's Redis store:
+ * `caracal:revoked:sessions:<anchor>` = `"1"` and `caracal:revoked:sessions:delegation-epoch:<zoneId>`
+ * = decimal epoch. Build it per request from the binding (construction is cheap and does no I/O).
+ *
+ * Revocations take 60 s or more to reach every location (KV is eventually consistent); see
+ * docs/stores-cloudflare-kv.md, and use `caracal-fetch/upstash` where that is too long.
+ *
+ * @example
+ * ```ts
+ * import { withCaracal } from 'caracal-fetch'
+ * import { KvRevocationStore } from 'caracal-fetch/cloudflare-kv'
+ *
+ * export default {
+ *   fetch: withCaracal(handler, {
+ *     revocations: (env: { REVOCATIONS: KVNamespace }) => new KvRevocationStore(env.REVOCATIONS),
+ *   }),
+ * }
+ * ```
+ */
+export class KvRevocationStore implements BatchRevocationStore {
+  readonly #kv: KvNamespaceLike
+  readonly #prefix: string
+  readonly #ttlMs: number
+  readonly #getOptions: KvGetOptions
+
+  constructor(namespace: KvNamespaceLike, options: KvRevocationStoreOptions = {}) {
+    if (!isNamespace(namespace)) {
+      throw new TypeError(
+        'KvRevocationStore: the first argument must be a Workers KV binding (e.g. env.REVOCATIONS); check the binding name in the `kv_namespaces` of your wrangler config',
+      )
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('KvRevocationStore: options must be an object')
+    }
+    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
+    if (typeof prefix !== 'string' || prefix.length === 0) {
+      throw new TypeError('KvRevocationStore: keyPrefix must be a non-empty string')
+    }
+    validateTtl('KvRevocationStore', options.ttlMs)
+    const getOptions: KvGetOptions = { type: 'text' }
+    if (options.cacheTtl !== undefined) {
+      const cacheTtl = options.cacheTtl
+      if (typeof cacheTtl !== 'number' || !Number.isFinite(cacheTtl) || cacheTtl < MIN_CACHE_TTL_S) {
+        throw new TypeError(
+          `KvRevocationStore: cacheTtl is in seconds and must be at least ${MIN_CACHE_TTL_S} (Workers KV's minimum); leave it unset for the platform default`,
+        )
+      }
+      getOptions.cacheTtl = Math.ceil(cacheTtl)
+    }
+    this.#kv = namespace
+    this.#prefix = prefix
+    this.#ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS
+    this.#getOptions = getOptions
+  }
+
+  /**
+   * Marks an anchor (`sid`, `root_sid`, `agent_session_id` or `delegation_edge_id`) revoked for
+   * `ttlMs` (rounded up to whole seconds, and to at least 60 s, KV's minimum).
+   */
+  async markRevoked(anchor: string, ttlMs?: number): Promise<void> {
+    validateAnchor('KvRevocationStore.markRevoked', anchor)
+    validateTtl('KvRevocationStore.markRevoked', ttlMs)
+    await this.#kv.put(revokedKey(this.#prefix, anchor), '1', {
+      expirationTtl: kvExpirationTtl(ttlMs ?? this.#ttlMs),
+    })
+  }
+
+  async isRevoked(anchor: string): Promise<boolean> {
+    return present(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
+  }
+
+  /**
+   * Raises a zone's delegation epoch; never lowers it.
+   *
+   * KV has no compare-and-set, so this reads, compares and writes, and the read may be up to
+   * `cacheTtl` old. Two writers racing (or one reading a stale value) can let a lower epoch
+   * overwrite a higher one: KV keeps the last write. Until the next raise for that zone, mandates
+   * issued between the two epochs are not `delegation_stale` in isolates that never saw the higher
+   * value. To narrow that window, this store never writes below the highest epoch it has read or
+   * written in this isolate, rewrites the key with that maximum when the stored value is lower, and
+   * answers lookups with the maximum too. Where the race matters, write epochs from one place only
+   * (e.g. a single queue consumer), or use `caracal-fetch/upstash`, which raises atomically.
+   */
+  async markDelegationEpoch(zoneId: string, epoch: number, ttlMs?: number): Promise<void> {
+    validateEpoch('KvRevocationStore.markDelegationEpoch', zoneId, epoch)
+    validateTtl('KvRevocationStore.markDelegationEpoch', ttlMs)
+    const key = epochKey(this.#prefix, zoneId)
+    const stored = parseEpoch(await this.#kv.get(key, this.#getOptions))
+    const target = Math.max(epoch, stored ?? 0, this.#remembered(key) ?? 0)
+    if (stored !== undefined && stored >= target) {
+      this.#remember(key, stored)
+      return
+    }
+    await this.#kv.put(key, String(target), { expirationTtl: kvExpirationTtl(ttlMs ?? this.#ttlMs) })
+    this.#remember(key, target)
+  }
+
+  async currentDelegationEpoch(zoneId: string): Promise<number | undefined> {
+    const key = epochKey(this.#prefix, zoneId)
+    return this.#observe(key, parseEpoch(await this.#kv.get(key, this.#getOptions)))
+  }
+
+  /** Every anchor and, when `zoneId` is given, the zone epoch, in one bulk KV read. */
+  async lookup(anchors: readonly string[], zoneId: string | undefined): Promise<RevocationStatus> {
+    const keys = anchors.map((a) => revokedKey(this.#prefix, a))
+    const zoneKey = zoneId === undefined ? undefined : epochKey(this.#prefix, zoneId)
+    if (zoneKey !== undefined) keys.push(zoneKey)
+    const values = await this.#getMany(keys)
+    let revoked: string | undefined
+    for (let i = 0; i < anchors.length; i++) {
+      if (present(values[i])) {
+        revoked = anchors[i]
+        break
+      }
+    }
+    const delegationEpoch =
+      zoneKey === undefined ? undefined : this.#observe(zoneKey, parseEpoch(values[anchors.length]))
+    return { revoked, delegationEpoch }
+  }
+
+  /** The values of `keys`, in order: one bulk `get` per 100 keys, or single gets where bulk is missing. */
+  async #getMany(keys: readonly string[]): Promise<unknown[]> {
+    if (keys.length === 0) return []
+    if (!noBulkGet.has(this.#kv)) {
+      const chunks: string[][] = []
+      for (let i = 0; i < keys.length; i += MAX_BULK_KEYS) chunks.push(keys.slice(i, i + MAX_BULK_KEYS))
+      const answers = await Promise.all(chunks.map((chunk) => this.#kv.get(chunk, this.#getOptions)))
+      if (answers.every(isMapLike)) {
+        return chunks.flatMap((chunk, i) => chunk.map((key) => answers[i]!.get(key)))
+      }
+      // Not a Map: this runtime does not read in bulk (it may have read the array as one string key).
+      noBulkGet.add(this.#kv)
+    }
+    return Promise.all(keys.map((key) => this.#kv.get(key, this.#getOptions)))
+  }
+
+  /** The stored epoch, or the higher one this isolate has already seen. */
+  #observe(key: string, stored: number | undefined): number | undefined {
+    const known = this.#remembered(key)
+    if (stored !== undefined && (known === undefined || stored > known)) {
+      this.#remember(key, stored)
+      return stored
+    }
+    return known ?? stored
+  }
+
+  #remembered(key: string): number | undefined {
+    return highWater.get(this.#kv)?.get(key)
+  }
+
+  #remember(key: string, epoch: number): void {
+    let marks = highWater.get(this.#kv)
+    if (marks === undefined) highWater.set(this.#kv, (marks = new Map()))
+    const known = marks.get(key)
+    if (known !== undefined && known >= epoch) return
+    if (known === undefined && marks.size >= MAX_REMEMBERED_ZONES) {
+      // Drop the oldest zone: forgetting only loses the regression guard, never a KV value.
+      for (const oldest of marks.keys()) {
+        marks.delete(oldest)
+        break
+      }
+    }
+    marks.set(key, epoch)
+  }
+}
+
+/** A stored revocation mark: any value at the key (Caracal writes "1"). */
+function present(value: unknown): boolean {
+  return value !== null && value !== undefined
+}

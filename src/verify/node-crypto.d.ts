@@ -12,3 +12,9 @@ declare module 'node:crypto' {
     signature: Uint8Array,
   ): boolean
 }
+
+declare module 'node:buffer' {
+  export const Buffer: {
+    from(input: string, encoding: 'base64url' | 'latin1'): Uint8Array
+  }
+}

@@ -1,7 +1,15 @@
-import { importJWK } from 'jose'
+import { base64url, importJWK } from 'jose'
 import type { SignaturePrimitive } from './signature.js'
 
 const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const
+const ascii = new TextEncoder()
+
+// TC39 Uint8Array.fromBase64 (Bun, Deno, recent V8): native and strict. jose's decoder elsewhere.
+const NativeBytes = Uint8Array as { fromBase64?: (s: string, o: { alphabet: 'base64url' }) => Uint8Array }
+const decodeBase64url: (input: string) => Uint8Array =
+  typeof NativeBytes.fromBase64 === 'function'
+    ? (input) => NativeBytes.fromBase64!(input, { alphabet: 'base64url' })
+    : (input) => base64url.decode(input)
 
 /** ES256 through Web Crypto: Workers, Deno, Bun and anything without a faster primitive. */
 export const primitive: SignaturePrimitive = {
@@ -17,4 +25,6 @@ export const primitive: SignaturePrimitive = {
       data as Uint8Array<ArrayBuffer>,
     )
   },
+  decodeBase64url,
+  encodeAscii: (input) => ascii.encode(input),
 }

@@ -12,4 +12,11 @@ export interface SignaturePrimitive<Key = unknown> {
   importKey(jwk: JWK): Promise<Key>
   /** Verifies a 64-byte IEEE P1363 ES256 signature over `data`. */
   verify(key: Key, signature: Uint8Array, data: Uint8Array): boolean | Promise<boolean>
+  /**
+   * Decodes base64url (no padding) with the runtime's native decoder where it has one; throws on
+   * characters outside the alphabet. The verifier has already checked the token's character set.
+   */
+  decodeBase64url(input: string): Uint8Array
+  /** The ASCII bytes of the JWS signing input. */
+  encodeAscii(input: string): Uint8Array
 }

@@ -1,4 +1,3 @@
-import { base64url } from 'jose'
 import { primitive } from '#signature'
 import { CaracalError } from '../errors.js'
 import { mandateFromPayload, type ClaimExpectations } from './claims.js'
@@ -11,16 +10,15 @@ export const MAX_TOKEN_LENGTH = 16 * 1024
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-const ascii = new TextEncoder()
 
 function invalid(reason: string, cause?: unknown): CaracalError {
   return new CaracalError('invalid_token', reason, cause === undefined ? {} : { cause })
 }
 
-/** base64url (decoded by jose) then strict UTF-8 then JSON; any failure is `invalid_token`. */
+/** base64url then strict UTF-8 then JSON; any failure is `invalid_token`. */
 function decodeJson(part: string, what: string): unknown {
   try {
-    return JSON.parse(utf8.decode(base64url.decode(part)))
+    return JSON.parse(utf8.decode(primitive.decodeBase64url(part)))
   } catch (error) {
     throw invalid(`${what} is not base64url-encoded UTF-8 JSON`, error)
   }
@@ -59,6 +57,9 @@ export class MandateVerifier {
     if (!COMPACT_JWS.test(token)) throw invalid('token is not a compact JWS (three base64url parts)')
     const dot1 = token.indexOf('.')
     const dot2 = token.indexOf('.', dot1 + 1)
+    // base64url without padding never leaves one character over; a 64-byte signature is 86 characters.
+    if (dot1 % 4 === 1 || (dot2 - dot1 - 1) % 4 === 1) throw invalid('token part has an impossible base64url length')
+    if (token.length - dot2 - 1 !== 86) throw invalid('ES256 signature is not 86 base64url characters (64 bytes)')
 
     const header = decodeJson(token.slice(0, dot1), 'token header')
     if (typeof header !== 'object' || header === null || Array.isArray(header))
@@ -70,7 +71,7 @@ export class MandateVerifier {
 
     let signature: Uint8Array
     try {
-      signature = base64url.decode(token.slice(dot2 + 1))
+      signature = primitive.decodeBase64url(token.slice(dot2 + 1))
     } catch (error) {
       throw invalid('signature is not base64url', error)
     }
@@ -79,7 +80,7 @@ export class MandateVerifier {
     const key = await this.jwks.getKey(kid)
     let valid: boolean
     try {
-      valid = await primitive.verify(key, signature, ascii.encode(token.slice(0, dot2)))
+      valid = await primitive.verify(key, signature, primitive.encodeAscii(token.slice(0, dot2)))
     } catch (error) {
       throw invalid('signature verification failed', error)
     }

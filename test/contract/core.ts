@@ -593,7 +593,8 @@ export function coreContract(): ContractCase[] {
       async run() {
         const f = await fixture()
         const nested = `${'['.repeat(5000)}${']'.repeat(5000)}`
-        const sig = (await f.dev.mint()).split('.')[2]
+        const valid = await f.dev.mint()
+        const sig = valid.split('.')[2]
         const header = b64url({ alg: 'ES256', kid: f.dev.kid, typ: 'JWT' })
         const cases = [
           'x'.repeat(20_000),
@@ -605,6 +606,9 @@ export function coreContract(): ContractCase[] {
           `${header}.${btoa(String.fromCharCode(0xff, 0xfe, 0xfd)).replace(/=+$/, '')}.${sig}`,
           `${header}.${b64url({ aud: Array.from({ length: 3000 }, (_, i) => `a${i}`) })}.${sig}`,
           '\u00e9\u00e9\u00e9',
+          `${valid}A`,
+          `${valid}AAAA`,
+          valid.replace('.', 'A.'),
         ]
         for (const token of cases) {
           const res = await f.call(undefined, { authorization: `Bearer ${token}` })

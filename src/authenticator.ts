@@ -156,6 +156,14 @@ function storeProblem(store: unknown): string | undefined {
   return undefined
 }
 
+function storeFailure(error: unknown): CaracalError {
+  const message = (error as Error | undefined)?.message ?? String(error)
+  return new CaracalError('temporarily_unavailable', `revocation store failed: ${message}`, {
+    cause: error,
+    retryAfter: 1,
+  })
+}
+
 /**
  * The shared core of `withCaracal` and the Hono middleware: options validated once, then
  * `authenticate(request, env)` per request. Adapters only decide what to do with the outcome.
@@ -174,6 +182,7 @@ export class Authenticator {
   readonly #revocationTimeoutMs: number
   readonly #now: () => number
   readonly #perRequestEnv: boolean
+  #fixedContext: { verifier: MandateVerifier; store: RevocationStore } | undefined
 
   constructor(where: string, options: CaracalOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -283,7 +292,8 @@ export class Authenticator {
       let mandate = verifier.verify(token, now)
       if (isPromise(mandate)) mandate = await mandate
       checkRequirements(mandate, requirements)
-      await this.#checkRevocation(store, mandate)
+      const revocation = this.#checkRevocation(store, mandate)
+      if (revocation !== undefined) await revocation
       return { kind: 'verified', mandate }
     } catch (caught) {
       const error = isCaracalError(caught)
@@ -313,23 +323,25 @@ export class Authenticator {
     return this.#defaults
   }
 
-  async #checkRevocation(store: RevocationStore, mandate: Mandate): Promise<void> {
+  /** Synchronous when the store answers synchronously (the memory store), a promise otherwise. */
+  #checkRevocation(store: RevocationStore, mandate: Mandate): Promise<void> | undefined {
     const zone = mandate.delegationGraphEpoch === undefined ? undefined : mandate.zoneId
     let status
     try {
       status = lookupRevocation(store, anchorsOf(mandate), zone)
-      if (isPromise(status)) status = await this.#deadline(status)
     } catch (error) {
-      throw new CaracalError(
-        'temporarily_unavailable',
-        `revocation store failed: ${String((error as Error)?.message ?? error)}`,
-        {
-          cause: error,
-          retryAfter: 1,
-        },
-      )
+      throw storeFailure(error)
     }
-    checkRevocationStatus(mandate, status)
+    if (!isPromise(status)) {
+      checkRevocationStatus(mandate, status)
+      return undefined
+    }
+    return this.#deadline(status).then(
+      (answer) => checkRevocationStatus(mandate, answer),
+      (error: unknown) => {
+        throw storeFailure(error)
+      },
+    )
   }
 
   #deadline<T>(promise: Promise<T>): Promise<T> {
@@ -344,6 +356,8 @@ export class Authenticator {
   }
 
   #context(env: unknown): { verifier: MandateVerifier; store: RevocationStore } {
+    // Issuer, zone and audience fixed at construction (Node, Bun, Deno): one verifier, no lookup.
+    if (this.#fixedContext !== undefined) return this.#fixedContext
     const identity = this.#identity(env)
     const key = `${identity.issuer}\n${identity.zoneId}\n${identity.audience}`
     let verifier = this.#verifiers.get(key)
@@ -365,7 +379,12 @@ export class Authenticator {
       verifier = new MandateVerifier(identity, jwks, cache)
       this.#verifiers.set(key, verifier)
     }
-    return { verifier, store: this.#store ?? this.#storeFrom(env) }
+    const context = { verifier, store: this.#store ?? this.#storeFrom(env) }
+    const f = this.#fixed
+    if (this.#store !== undefined && f.issuer !== undefined && f.zoneId !== undefined && f.audience !== undefined) {
+      this.#fixedContext = context
+    }
+    return context
   }
 
   #identity(env: unknown): Identity {

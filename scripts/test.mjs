@@ -16,6 +16,14 @@ export const STEPS = [
     'workerd',
     'WRANGLER_SEND_METRICS=false vitest run --config test/runtime/workerd/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
   ],
+  [
+    'examples',
+    'vitest run --config test/examples/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
+  [
+    'example-cloudflare-worker',
+    'vitest run --config test/examples/cloudflare-worker.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
 ]
 
 const only = process.argv.slice(2)

@@ -15,13 +15,17 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     for (const mod of modules) {
+      let failedHere = 0
       for (const test of mod.children.allTests()) {
         const state = test.result().state
         if (state === 'passed') passed++
-        else if (state === 'failed') failed++
+        else if (state === 'failed') failedHere++
         else skipped++
       }
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++
+      // A file that failed as a whole (a throwing beforeAll, an import error) leaves its tests
+      // unrun, which vitest reports as skipped: count the file itself as a failure.
+      if (mod.state() === 'failed' && failedHere === 0) failedHere = 1
+      failed += failedHere
     }
     process.stdout.write(`${this.#label}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
   }

@@ -20,6 +20,7 @@ export const STEPS = [
     'examples',
     'vitest run --config test/examples/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
   ],
+  ['bundle', 'node scripts/bundle-check.mjs'],
   [
     'example-cloudflare-worker',
     'vitest run --config test/examples/cloudflare-worker.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono'
 import { Authenticator, type CaracalOptions } from './authenticator.js'
 import { CaracalError, isCaracalError } from './errors.js'
 import { errorResponse } from './http/respond.js'
-import { attachMandate } from './mandate-registry.js'
+import { attachMandate, findMandate } from './mandate-registry.js'
 import type { Mandate } from './verify/mandate.js'
 import {
   DEFAULT_REQUIREMENTS,
@@ -36,7 +36,7 @@ export type CaracalEnv = { Variables: CaracalVariables }
 
 // Which caracal() verified a request, so a per-route middleware renders and reports its refusals
 // through the same Authenticator. Keyed by the raw Request, like the mandate registry.
-const verified = new WeakMap<Request, { readonly auth: Authenticator; readonly mandate: Mandate }>()
+const verifiedBy = new WeakMap<Request, Authenticator>()
 
 /**
  * Verifies the Caracal mandate of every request it sees, with the options of `withCaracal`
@@ -63,7 +63,7 @@ export function caracal(options: CaracalOptions): MiddlewareHandler<CaracalEnv> 
     if (outcome.kind === 'refused') return outcome.response
     if (outcome.kind === 'verified') {
       attachMandate(request, outcome.mandate)
-      verified.set(request, { auth, mandate: outcome.mandate })
+      verifiedBy.set(request, auth)
       c.set('caracal', outcome.mandate)
     }
     await next()
@@ -125,16 +125,16 @@ function requirementMiddleware(where: string, requirements: Requirements): Middl
 
   return async (c, next) => {
     const request = c.req.raw
-    // Our own record, not c.var: any middleware can set a context variable.
-    const record = verified.get(request)
-    if (record === undefined) {
+    // Our own records, not c.var: any middleware can set a context variable.
+    const auth = verifiedBy.get(request)
+    const mandate = auth === undefined ? undefined : findMandate(request)
+    if (auth === undefined || mandate === undefined) {
       const error = new CaracalError(
         'server_misconfigured',
         `${where} ran on a request no caracal() middleware verified`,
       )
       return errorResponse(error, request.method, { resourceMetadata: undefined })
     }
-    const { auth, mandate } = record
     try {
       checkRequirements(mandate, checksUse ? resolved : { ...resolved, requiredUse: mandate.use })
     } catch (error) {

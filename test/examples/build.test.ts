@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { expect, test } from 'vitest'
+import { beforeAll, expect, test } from 'vitest'
 
 const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
@@ -18,6 +18,9 @@ const env = {
   PATH: `${join(root, 'node_modules/.bin')}:${process.env['PATH'] ?? ''}`,
   WRANGLER_SEND_METRICS: 'false',
 }
+
+// The examples resolve 'caracal-fetch' through node_modules, as an installed package.
+beforeAll(() => run(bin('node'), [join(root, 'scripts/link-local-build.mjs')], { env }))
 
 test.each(['node', 'hono'])('edge-examples/%s type-checks against dist/*.d.ts', async (name) => {
   await run(bin('node'), [bin('tsc'), '-p', `edge-examples/${name}/tsconfig.json`], { cwd: root, env })

@@ -47,6 +47,12 @@ const cases = {
   ...(nodeCrypto && {
     'node:crypto verify': () =>
       nodeCrypto.verify('sha256', data, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature),
+    'node:crypto verify (async)': () =>
+      new Promise((resolve, reject) =>
+        nodeCrypto.verify('sha256', data, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature, (e, ok) =>
+          e ? reject(e) : resolve(ok),
+        ),
+      ),
   }),
   'caracal verify (uncached)': () => uncached(request),
   'caracal verify (cache hit)': () => cached(request),
@@ -57,27 +63,47 @@ const cases = {
 const expensive = new Set([
   'webcrypto verify',
   'node:crypto verify',
+  'node:crypto verify (async)',
   'caracal verify (uncached)',
   'jose jwtVerify (local JWKS)',
 ])
 
-async function batch(fn, n) {
+// Sequential: one call at a time (latency). Concurrent: CONCURRENCY calls in flight, as a loaded
+// server has (throughput; asynchronous primitives then use other cores). Both in ns per call.
+const CONCURRENCY = 16
+async function batch(fn, n, concurrent) {
   const t = performance.now()
-  for (let i = 0; i < n; i++) await fn()
+  if (concurrent) {
+    const lanes = Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = 0; i < n / CONCURRENCY; i++) await fn()
+    })
+    await Promise.all(lanes)
+  } else {
+    for (let i = 0; i < n; i++) await fn()
+  }
   return ((performance.now() - t) * 1e6) / n
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const rounds = quick ? 1 : 7
-const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
-for (const [name, fn] of Object.entries(cases)) await batch(fn, expensive.has(name) ? 200 : 5000) // warm-up
-// Interleaved: every round measures every case once, so drift hits all of them alike.
+const samples = { sequential: {}, concurrent: {} }
+for (const mode of Object.keys(samples)) for (const k of Object.keys(cases)) samples[mode][k] = []
+for (const [name, fn] of Object.entries(cases)) await batch(fn, expensive.has(name) ? 256 : 4096, false) // warm-up
+// Interleaved: every round measures every case once in each mode, so drift hits all of them alike.
 for (let r = 0; r < rounds; r++) {
-  for (const [name, fn] of Object.entries(cases)) {
-    samples[name].push(await batch(fn, quick ? 50 : expensive.has(name) ? 1500 : 50_000))
+  for (const mode of Object.keys(samples)) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const n = quick ? 64 : expensive.has(name) ? 1536 : 49_152
+      samples[mode][name].push(await batch(fn, n, mode === 'concurrent'))
+    }
   }
 }
-const nsPerOp = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
+const nsPerOp = Object.fromEntries(
+  Object.entries(samples).map(([mode, byCase]) => [
+    mode,
+    Object.fromEntries(Object.entries(byCase).map(([k, v]) => [k, median(v)])),
+  ]),
+)
 
 // Cold start: a fresh verifier's first request pays one JWKS fetch from a loopback server.
 let coldStart

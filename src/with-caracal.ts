@@ -1,5 +1,6 @@
 import { Authenticator, type CaracalOptions } from './authenticator.js'
 import { attachMandate } from './mandate-registry.js'
+import { CaracalError } from './errors.js'
 
 /** A wrapped Fetch handler: the handler's own signature, plus `warmup()`. */
 export interface CaracalFetchHandler<Args extends unknown[]> {
@@ -43,7 +44,17 @@ export function withCaracal<Args extends unknown[]>(
     const outcome = await auth.authenticate(request, rest[0])
     if (outcome.kind === 'refused') return outcome.response
     if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
-    return handler(request, ...rest)
+    const response: unknown = await handler(request, ...rest)
+    // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
+    // return must not look like success. Checked by shape: `instanceof` breaks across realms.
+    if (typeof (response as { status?: unknown } | null)?.status !== 'number') {
+      const got = response === null ? 'null' : typeof response
+      return auth.refuse(
+        new CaracalError('server_misconfigured', `the protected handler returned ${got} instead of a Response`),
+        request,
+      )
+    }
+    return response as Response
   }
   return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) })
 }

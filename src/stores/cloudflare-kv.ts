@@ -123,7 +123,7 @@ export function kvExpirationTtl(ttlMs: number): number {
  * = decimal epoch. Build it per request from the binding (construction is cheap and does no I/O).
  *
  * Revocations take 60 s or more to reach every location (KV is eventually consistent); see
- * docs/stores-cloudflare-kv.md, and use `caracal-fetch/upstash` where that is too long.
+ * the README (Cloudflare Workers KV), and use `caracal-fetch/upstash` where that is too long.
  *
  * @example
  * ```ts

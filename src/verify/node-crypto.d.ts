@@ -11,6 +11,13 @@ declare module 'node:crypto' {
     key: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
     signature: Uint8Array,
   ): boolean
+  export function verify(
+    algorithm: string,
+    data: Uint8Array,
+    key: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
+    signature: Uint8Array,
+    callback: (error: Error | null, result: boolean) => void,
+  ): void
 }
 
 declare module 'node:buffer' {

@@ -2,8 +2,9 @@ import type { JWK } from 'jose'
 
 /**
  * The ES256 verify primitive of one runtime. The package's `#signature` import picks an
- * implementation by export condition: `node:crypto` on Node (measured faster there than
- * `crypto.subtle`), Web Crypto everywhere else (Workers, Deno, Bun, browsers). See BENCHMARKS.md.
+ * implementation by export condition: `node:crypto` on its thread pool on Node (measured the
+ * fastest there under load), Web Crypto everywhere else (Workers, Deno, Bun, browsers). See
+ * BENCHMARKS.md.
  */
 export interface SignaturePrimitive<Key = unknown> {
   /** Short name for diagnostics and benchmarks, e.g. 'webcrypto' or 'node:crypto'. */

@@ -3,6 +3,7 @@ import { CaracalError } from '../errors.js'
 import { mandateFromPayload, type ClaimExpectations } from './claims.js'
 import type { JwksCache } from './jwks.js'
 import type { Mandate } from './mandate.js'
+import { isPromise } from './revocation.js'
 import type { MandateCache } from './mandate-cache.js'
 
 /** Tokens longer than this are refused before any parsing. */
@@ -77,17 +78,36 @@ export class MandateVerifier {
     }
     if (signature.length !== 64) throw invalid(`ES256 signature is ${signature.length} bytes, not 64`)
 
-    const key = await this.jwks.getKey(kid)
+    let key = this.jwks.getKey(kid)
+    if (isPromise(key)) key = await key
+    let verdict: boolean | Promise<boolean>
+    try {
+      verdict = primitive.verify(key, signature, primitive.encodeAscii(token.slice(0, dot2)))
+    } catch (error) {
+      throw invalid('signature verification failed', error)
+    }
+    // While an asynchronous primitive works off the main thread, parse and check the claims here;
+    // the outcome is held back until the signature is known good, so an unsigned token is only ever
+    // told "invalid signature", never anything about its claims.
+    let mandate: Mandate | undefined
+    let claimsError: unknown
+    try {
+      mandate = mandateFromPayload(
+        decodeJson(token.slice(dot1 + 1, dot2), 'payload'),
+        this.expected,
+        Math.floor(nowMs / 1000),
+      )
+    } catch (error) {
+      claimsError = error
+    }
     let valid: boolean
     try {
-      valid = await primitive.verify(key, signature, primitive.encodeAscii(token.slice(0, dot2)))
+      valid = isPromise(verdict) ? await verdict : verdict
     } catch (error) {
       throw invalid('signature verification failed', error)
     }
     if (!valid) throw invalid('signature does not verify with the zone key')
-
-    const claims = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
-    const mandate = mandateFromPayload(claims, this.expected, Math.floor(nowMs / 1000))
+    if (mandate === undefined) throw claimsError
     this.cache?.set(token, kid, mandate, nowMs)
     return mandate
   }

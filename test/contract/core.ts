@@ -170,6 +170,15 @@ export function coreContract(): ContractCase[] {
       const forged = await other.mint({}, { kid: f.dev.kid })
       return f.call(forged)
     }),
+    refusal(
+      'a forged token claiming another zone is invalid_token: claims are judged only after the signature',
+      401,
+      'invalid_token',
+      async (f) => {
+        const other = await createDevIssuer({ issuer: f.dev.issuer, zoneId: f.dev.zoneId, audience: AUDIENCE })
+        return f.call(await other.mint({ zone_id: 'zone-b', hop_count: 99 }, { kid: f.dev.kid }))
+      },
+    ),
     refusal('alg none is invalid_token', 401, 'invalid_token', async (f) => {
       const [, p] = (await f.dev.mint()).split('.')
       return f.call(`${b64url({ alg: 'none', kid: f.dev.kid, typ: 'JWT' })}.${p}.`)
@@ -436,6 +445,25 @@ export function coreContract(): ContractCase[] {
         equal((await f.call(undefined, { path: '/healthzX' })).status, 401, '/healthzX is protected')
         equal((await f.call(undefined, { path: '/%68ealthz' })).status, 401, 'an encoded spelling is verified')
         equal(f.calls, excludedCalls, 'handler ran only for excluded paths')
+      },
+    },
+    {
+      name: 'a verified request whose handler returns no Response gets a 500, not the runtime default',
+      async run() {
+        const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+        const reasons: string[] = []
+        const h = withCaracal((() => undefined) as unknown as () => Response, {
+          audience: AUDIENCE,
+          issuer: dev.issuer,
+          zoneId: dev.zoneId,
+          fetch: dev.fetch,
+          revocations: new MemoryRevocationStore(),
+          onError: (e) => reasons.push(e.reason),
+        })
+        const res = await h(new Request(ORIGIN, { headers: { authorization: `Bearer ${await dev.mint()}` } }))
+        equal(res.status, 500, 'status')
+        equal(((await res.json()) as { error: string }).error, 'server_misconfigured', 'code')
+        match(reasons[0] ?? null, /returned undefined instead of a Response/, 'reason')
       },
     },
     {

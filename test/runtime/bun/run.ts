@@ -34,12 +34,11 @@ const bun: ServingRuntime = {
 
 // Quirk: Bun turns a handler's `undefined` into a 2xx of its own ("Welcome to Bun!" 200 in
 // development, an empty 204 with NODE_ENV=production) and logs "Expected a Response object" instead
-// of answering 500. withCaracal passes the handler's return value through, so a buggy protected
-// handler looks like success to the client. These cases pin what happens today; withCaracal does
-// not turn a non-Response into a 500; if it comes to, the 204 below becomes that 500.
+// of answering 500. withCaracal checks the handler's result, so a protected handler that forgot to
+// return answers 500 server_misconfigured instead of looking like success.
 const quirks: ContractCase[] = [
   {
-    name: 'Bun: a handler returning undefined is not reached when refused; when verified Bun answers 204 itself and keeps serving',
+    name: "Bun: a handler returning undefined is not reached when refused; when verified it is a 500, not Bun's 204",
     async run() {
       const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://a' })
       let calls = 0
@@ -65,8 +64,9 @@ const quirks: ContractCase[] = [
         const auth = { authorization: `Bearer ${await dev.mint()}` }
         const buggy = await fetch(`${origin}/bug`, { headers: auth })
         equal(calls, 1, 'the verified request reached the handler')
-        equal(buggy.status, 204, 'Bun (development: false) answers undefined with an empty 204')
-        equal(buggy.headers.get('www-authenticate'), null, 'not a Caracal refusal')
+        equal(buggy.status, 500, "withCaracal answers 500 instead of Bun's empty 204")
+        equal(((await buggy.json()) as { error: string }).error, 'server_misconfigured', 'error code')
+        equal(buggy.headers.get('www-authenticate'), null, 'not an authentication challenge')
         const after = await fetch(`${origin}/ok`, { headers: auth })
         equal(await after.text(), 'fine', 'the server still serves the next request')
       } finally {

@@ -37,14 +37,40 @@ function describe(error: CaracalError): string {
  * `WWW-Authenticate` on every 401 and 403, `Retry-After` on 503, and no body for HEAD.
  */
 export function errorResponse(error: CaracalError, method: string, options: RenderOptions): Response {
+  const rendered = render(error, options)
+  // A plain record: cheaper than a Headers object to build on every refusal.
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+  if (rendered.challenge !== undefined) headers['www-authenticate'] = rendered.challenge
+  if (error.status === 503) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter ?? 5)))
+  return new Response(method === 'HEAD' ? null : rendered.body, { status: error.status, headers })
+}
+
+interface Rendered {
+  readonly body: string
+  readonly challenge: string | undefined
+}
+
+// Refusals repeat the same few bodies and challenges; a flood of bad tokens should not rebuild
+// them for every request. Keyed by everything they are made of; bounded.
+const renderings = new WeakMap<RenderOptions, Map<string, Rendered>>()
+
+function render(error: CaracalError, options: RenderOptions): Rendered {
   const description = describe(error)
-  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' })
-  if (error.status === 401 || error.status === 403)
-    headers.set('www-authenticate', wwwAuthenticate(error, description, options))
-  if (error.status === 503) headers.set('retry-after', String(Math.max(1, Math.ceil(error.retryAfter ?? 5))))
-  const body =
-    method === 'HEAD'
-      ? null
-      : JSON.stringify({ error: error.code, error_description: description, error_hint: ERROR_TABLE[error.code].hint })
-  return new Response(body, { status: error.status, headers })
+  const key = `${error.code}\n${description}\n${error.requiredScopes?.join(' ') ?? ''}`
+  let byKey = renderings.get(options)
+  if (byKey === undefined) renderings.set(options, (byKey = new Map()))
+  let rendered = byKey.get(key)
+  if (rendered === undefined) {
+    rendered = {
+      body: JSON.stringify({
+        error: error.code,
+        error_description: description,
+        error_hint: ERROR_TABLE[error.code].hint,
+      }),
+      challenge:
+        error.status === 401 || error.status === 403 ? wwwAuthenticate(error, description, options) : undefined,
+    }
+    if (byKey.size < 256) byKey.set(key, rendered)
+  }
+  return rendered
 }

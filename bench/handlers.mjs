@@ -19,17 +19,32 @@ function caracalOptions(fixture, extra = {}) {
   }
 }
 
+// A hand-written verifier that answers Caracal's wire contract must send the same refusal bytes as
+// withCaracal (JSON body, RFC 6750 challenge); it gets them as precomputed constants, the cheapest
+// way there is, so both sides of the comparison write identical responses.
+const INVALID_BODY = JSON.stringify({
+  error: 'invalid_token',
+  error_description: 'Token validation failed',
+  error_hint: 'Check issuer, audience, signature, expiry, token use, scopes, and targets.',
+})
+const INVALID_HEADERS = {
+  'content-type': 'application/json',
+  'cache-control': 'no-store',
+  'www-authenticate': 'Bearer error="invalid_token", error_description="Token validation failed"',
+}
+
 /** A typical hand-written verifier: jose jwtVerify with a cached local JWKS. */
 function handWrittenJose(fixture) {
   const keys = createLocalJWKSet(fixture.jwks)
   const options = { issuer: fixture.issuer, audience: fixture.audience, algorithms: ['ES256'] }
+  const refuse = () => new Response(INVALID_BODY, { status: 401, headers: INVALID_HEADERS })
   return async (request) => {
     const header = request.headers.get('authorization') ?? ''
-    if (!/^bearer\s/i.test(header)) return new Response('missing token', { status: 401 })
+    if (!/^bearer\s/i.test(header)) return refuse()
     try {
       await jwtVerify(header.slice(7).trim(), keys, options)
     } catch {
-      return new Response('invalid token', { status: 401 })
+      return refuse()
     }
     return bare(request)
   }

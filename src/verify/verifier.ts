@@ -86,19 +86,15 @@ export class MandateVerifier {
     } catch (error) {
       throw invalid('signature verification failed', error)
     }
-    // While an asynchronous primitive works off the main thread, parse and check the claims here;
-    // the outcome is held back until the signature is known good, so an unsigned token is only ever
-    // told "invalid signature", never anything about its claims.
-    let mandate: Mandate | undefined
-    let claimsError: unknown
+    // While an asynchronous primitive works off the main thread, decode the payload here. Checking
+    // the claims waits for a good signature: an unsigned token is only ever told "invalid
+    // signature", and a flood of forged tokens costs no claim validation.
+    let payload: unknown
+    let payloadError: unknown
     try {
-      mandate = mandateFromPayload(
-        decodeJson(token.slice(dot1 + 1, dot2), 'payload'),
-        this.expected,
-        Math.floor(nowMs / 1000),
-      )
+      payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
     } catch (error) {
-      claimsError = error
+      payloadError = error
     }
     let valid: boolean
     try {
@@ -107,7 +103,8 @@ export class MandateVerifier {
       throw invalid('signature verification failed', error)
     }
     if (!valid) throw invalid('signature does not verify with the zone key')
-    if (mandate === undefined) throw claimsError
+    if (payloadError !== undefined) throw payloadError
+    const mandate = mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000))
     this.cache?.set(token, kid, mandate, nowMs)
     return mandate
   }

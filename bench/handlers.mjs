@@ -76,6 +76,9 @@ export function makeHandler(variant, fixture) {
   switch (variant) {
     case 'bare':
       return bare
+    case 'bare-header':
+      // Reads the Authorization header and does nothing else: the floor of any verifier's overhead.
+      return (request) => (request.headers.get('authorization') ? bare(request) : new Response(null, { status: 401 }))
     case 'caracal':
       return withCaracal(bare, caracalOptions(fixture))
     case 'caracal-miss':

@@ -163,6 +163,7 @@ function load(url, pool, seconds) {
 // name -> [variant, token pool, expected status]
 const SCENARIOS = {
   bare: ['bare', tokens.slice(0, 1), 200],
+  'bare, reads Authorization': ['bare-header', tokens.slice(0, 1), 200],
   'caracal, repeated mandate': ['caracal', tokens.slice(0, 1), 200],
   'caracal, every mandate new': ['caracal-miss', tokens, 200],
   'jose, every mandate new': ['jose', tokens, 200],
@@ -172,6 +173,12 @@ const SCENARIOS = {
 }
 const RATIOS = [
   ['repeated mandate: caracal / bare', 'caracal, repeated mandate', 'bare', '>= 0.8'],
+  [
+    'repeated mandate: caracal / bare that reads Authorization',
+    'caracal, repeated mandate',
+    'bare, reads Authorization',
+    '',
+  ],
   ['every mandate new: caracal / jose', 'caracal, every mandate new', 'jose, every mandate new', '>= 1.0'],
   ['bad signature: caracal / jose', 'caracal, bad signature', 'jose, bad signature', '>= 1.0'],
   ['every mandate new: caracal / bare', 'caracal, every mandate new', 'bare', ''],

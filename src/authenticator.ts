@@ -74,6 +74,8 @@ export type AuthOutcome =
   | { readonly kind: 'excluded' }
   | { readonly kind: 'refused'; readonly error: CaracalError; readonly response: Response }
 
+const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
+
 interface Route {
   readonly prefix: string
   readonly requirements: ResolvedRequirements
@@ -274,33 +276,62 @@ export class Authenticator {
   }
 
   /** Authenticates one request. Never throws: a refusal carries the response to send. */
-  async authenticate(request: Request, env?: unknown): Promise<AuthOutcome> {
+  /**
+   * Authenticates one request. Never throws or rejects: a refusal carries the response to send.
+   * Synchronous when it can be (a cached mandate and a synchronous store), so the wrapped handler
+   * adds no promise to the common case; a promise otherwise.
+   */
+  authenticate(request: Request, env?: unknown): AuthOutcome | Promise<AuthOutcome> {
     let requirements = this.#defaults
     if (this.#exclude.length > 0 || this.#routes.length > 0) {
       const raw = pathOf(request.url)
       const decoded = decodedPath(raw)
       // Excluded only when both spellings are: an encoded path must not slip past verification.
       if (this.#exclude.some((p) => matchesPrefix(raw, p)) && this.#exclude.some((p) => matchesPrefix(decoded, p))) {
-        return { kind: 'excluded' }
+        return EXCLUDED
       }
       requirements = this.#route(decoded)
     }
     try {
       const { verifier, store } = this.#context(env)
       const token = extractBearer(request.headers.get('authorization'))
-      const now = this.#now()
-      let mandate = verifier.verify(token, now)
-      if (isPromise(mandate)) mandate = await mandate
+      const mandate = verifier.verify(token, this.#now())
+      if (isPromise(mandate)) {
+        return mandate.then(
+          (verified) => this.#admit(verified, requirements, store, request),
+          (caught: unknown) => this.#refusal(caught, request),
+        )
+      }
+      return this.#admit(mandate, requirements, store, request)
+    } catch (caught) {
+      return this.#refusal(caught, request)
+    }
+  }
+
+  #admit(
+    mandate: Mandate,
+    requirements: ResolvedRequirements,
+    store: RevocationStore,
+    request: Request,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    try {
       checkRequirements(mandate, requirements)
       const revocation = this.#checkRevocation(store, mandate)
-      if (revocation !== undefined) await revocation
-      return { kind: 'verified', mandate }
+      if (revocation === undefined) return { kind: 'verified', mandate }
+      return revocation.then(
+        () => ({ kind: 'verified', mandate }) as const,
+        (caught: unknown) => this.#refusal(caught, request),
+      )
     } catch (caught) {
-      const error = isCaracalError(caught)
-        ? caught
-        : new CaracalError('invalid_token', `unexpected verification failure: ${String(caught)}`, { cause: caught })
-      return { kind: 'refused', error, response: this.refuse(error, request) }
+      return this.#refusal(caught, request)
     }
+  }
+
+  #refusal(caught: unknown, request: Request): AuthOutcome {
+    const error = isCaracalError(caught)
+      ? caught
+      : new CaracalError('invalid_token', `unexpected verification failure: ${String(caught)}`, { cause: caught })
+    return { kind: 'refused', error, response: this.refuse(error, request) }
   }
 
   /**

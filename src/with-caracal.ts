@@ -1,10 +1,11 @@
-import { Authenticator, type CaracalOptions } from './authenticator.js'
+import { Authenticator, type AuthOutcome, type CaracalOptions } from './authenticator.js'
+import { isPromise } from './verify/revocation.js'
 import { attachMandate } from './mandate-registry.js'
 import { CaracalError } from './errors.js'
 
 /** A wrapped Fetch handler: the handler's own signature, plus `warmup()`. */
 export interface CaracalFetchHandler<Args extends unknown[]> {
-  (request: Request, ...rest: Args): Promise<Response>
+  (request: Request, ...rest: Args): Response | Promise<Response>
   /**
    * Fetches the zone JWKS now, so the first request does not pay for it. Pass the Workers `env`
    * when issuer or zone come from it. Rejects with a CaracalError when the keys cannot be had.
@@ -40,21 +41,27 @@ export function withCaracal<Args extends unknown[]>(
   if (typeof handler !== 'function')
     throw new TypeError('withCaracal: the first argument must be a fetch handler function')
   const auth = new Authenticator('withCaracal', options)
-  const wrapped = async (request: Request, ...rest: Args): Promise<Response> => {
-    const outcome = await auth.authenticate(request, rest[0])
+  const respond = (outcome: AuthOutcome, request: Request, rest: Args): Response | Promise<Response> => {
     if (outcome.kind === 'refused') return outcome.response
     if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
-    const response: unknown = await handler(request, ...rest)
-    // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
-    // return must not look like success. Checked by shape: `instanceof` breaks across realms.
-    if (typeof (response as { status?: unknown } | null)?.status !== 'number') {
-      const got = response === null ? 'null' : typeof response
-      return auth.refuse(
-        new CaracalError('server_misconfigured', `the protected handler returned ${got} instead of a Response`),
-        request,
-      )
-    }
-    return response as Response
+    const response = handler(request, ...rest)
+    return isPromise(response) ? response.then((r) => checked(r, request)) : checked(response, request)
+  }
+  // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
+  // return must not look like success. Checked by shape: `instanceof` breaks across realms.
+  const checked = (response: unknown, request: Request): Response => {
+    if (typeof (response as { status?: unknown } | null)?.status === 'number') return response as Response
+    const got = response === null ? 'null' : typeof response
+    return auth.refuse(
+      new CaracalError('server_misconfigured', `the protected handler returned ${got} instead of a Response`),
+      request,
+    )
+  }
+  // Not async: with a cached mandate and a synchronous store the handler's own result comes back
+  // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
+  const wrapped = (request: Request, ...rest: Args): Response | Promise<Response> => {
+    const outcome = auth.authenticate(request, rest[0])
+    return isPromise(outcome) ? outcome.then((o) => respond(o, request, rest)) : respond(outcome, request, rest)
   }
   return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) })
 }

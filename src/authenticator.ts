@@ -3,7 +3,7 @@ import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
 import { extractBearer } from './http/bearer.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
 import type { RevocationStore } from './stores/types.js'
-import { JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
+import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
 import type { Mandate } from './verify/mandate.js'
 import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.js'
 import {
@@ -224,8 +224,14 @@ export class Authenticator {
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
       throw new TypeError(`${where}: \`fetch\` must be a function`)
     }
-    if (options.jwks !== undefined && !Array.isArray((options.jwks as { keys?: unknown })?.keys)) {
-      throw new TypeError(`${where}: \`jwks\` must be a JWK set ({ keys: [...] })`)
+    if (options.jwks !== undefined) {
+      const keys = (options.jwks as { keys?: unknown } | null)?.keys
+      if (!Array.isArray(keys)) throw new TypeError(`${where}: \`jwks\` must be a JWK set ({ keys: [...] })`)
+      if (!keys.some(isUsableJwk)) {
+        throw new TypeError(
+          `${where}: \`jwks\` holds no usable key; it needs a public EC P-256 key with a \`kid\` (alg ES256, use sig)`,
+        )
+      }
     }
     positive(where, 'jwksTimeoutMs', options.jwksTimeoutMs, 1)
     positive(where, 'jwksCooldownMs', options.jwksCooldownMs, 1)
@@ -241,6 +247,12 @@ export class Authenticator {
     this.#now = options.now ?? Date.now
 
     const revocations = options.revocations as unknown
+    // A store class passed without `new` looks like a factory; it would fail on every request.
+    if (typeof revocations === 'function' && storeProblem(revocations.prototype) === undefined) {
+      throw new TypeError(
+        `${where}: \`revocations\` is a store class, not a store; pass an instance (e.g. new ${revocations.name || 'MemoryRevocationStore'}())`,
+      )
+    }
     if (typeof revocations === 'function' && storeProblem(revocations) !== undefined) {
       this.#storeFactory = revocations as (env: unknown) => RevocationStore
     } else {

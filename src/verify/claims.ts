@@ -36,12 +36,14 @@ function optionalString(payload: Payload, claim: string): string | undefined {
   return value
 }
 
-function optionalStringArray(payload: Payload, claim: string): readonly string[] {
+/** `target` items must be non-empty; `delegation_path` is any string[] (caracal-mandates.md section 1). */
+function optionalStringArray(payload: Payload, claim: string, nonEmpty: boolean): readonly string[] {
   const value = payload[claim]
   if (value === undefined || value === null) return EMPTY
   if (!Array.isArray(value)) throw invalid(claim, 'must be an array of strings')
   for (const item of value) {
-    if (typeof item !== 'string' || item.length === 0) throw invalid(claim, 'must contain only non-empty strings')
+    if (typeof item !== 'string') throw invalid(claim, 'must contain only strings')
+    if (nonEmpty && item.length === 0) throw invalid(claim, 'must contain only non-empty strings')
   }
   return Object.freeze(value.slice()) as readonly string[]
 }
@@ -115,7 +117,11 @@ export function mandateFromPayload(payload: unknown, expected: ClaimExpectations
   // No tolerance on expiry: Caracal re-checks `exp <= now` at execution time.
   if (exp <= nowS) throw invalid('exp', `expired ${nowS - exp}s ago`)
 
-  const nbf = optionalInt(claims, 'nbf')
+  // `nbf` is only "integer seconds" in the contract (no lower bound, unlike exp and iat).
+  const nbfClaim = claims['nbf']
+  const nbf = nbfClaim === undefined || nbfClaim === null ? undefined : nbfClaim
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isSafeInteger(nbf)))
+    throw invalid('nbf', 'must be an integer')
   if (nbf !== undefined && nbf > nowS + CLOCK_TOLERANCE_S) throw invalid('nbf', 'is in the future')
 
   const iat = claims['iat']
@@ -138,12 +144,12 @@ export function mandateFromPayload(payload: unknown, expected: ClaimExpectations
   }
   const scope = typeof scopeClaim === 'string' ? scopeClaim : ''
   const scopes = scope.length === 0 ? EMPTY : Object.freeze(scope.split(/\s+/).filter((s) => s.length > 0))
-  const targets = optionalStringArray(claims, 'target')
+  const targets = optionalStringArray(claims, 'target', true)
   const agentSessionId = optionalString(claims, 'agent_session_id')
   const delegationEdgeId = optionalString(claims, 'delegation_edge_id')
   const sourceSessionId = optionalString(claims, 'source_session_id')
   const targetSessionId = optionalString(claims, 'target_session_id')
-  const delegationPath = optionalStringArray(claims, 'delegation_path')
+  const delegationPath = optionalStringArray(claims, 'delegation_path', false)
   const chain = delegationChain(claims)
   const hopCount = optionalInt(claims, 'hop_count') ?? 0
   const delegationGraphEpoch = optionalInt(claims, 'delegation_graph_epoch')

@@ -41,6 +41,12 @@ function unavailable(reason: string, retryAfter: number, cause?: unknown): Carac
   return new CaracalError('temporarily_unavailable', reason, { retryAfter, cause })
 }
 
+function unknownKid(kid: string): CaracalError {
+  return new CaracalError('invalid_token', `no key with kid ${JSON.stringify(kid.slice(0, 80))} in the zone JWKS`, {
+    claim: 'kid',
+  })
+}
+
 function ttlFrom(cacheControl: string | null): number {
   if (cacheControl === null) return DEFAULT_TTL_MS
   if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(cacheControl)) return MIN_TTL_MS
@@ -86,7 +92,24 @@ interface Fetched {
 /** GETs the JWKS within a deadline and a size limit, following redirects only on the same origin. */
 async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Promise<Fetched> {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new Error(`JWKS fetch timed out after ${timeoutMs} ms`)), timeoutMs)
+  // The deadline also settles the download by itself: a custom `fetch` (a service binding, a
+  // wrapper) that ignores `signal` must not hold requests past it.
+  let expire: (reason: unknown) => void = () => {}
+  const deadline = new Promise<never>((_, reject) => (expire = reject))
+  deadline.catch(() => {})
+  const timer = setTimeout(() => {
+    const reason = new Error(`JWKS fetch timed out after ${timeoutMs} ms`)
+    controller.abort(reason)
+    expire(reason)
+  }, timeoutMs)
+  try {
+    return await Promise.race([fetchJwks(fetchFn, url, controller), deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortController): Promise<Fetched> {
   try {
     const origin = new URL(url).origin
     let current = url
@@ -116,9 +139,20 @@ async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Pro
   } catch (error) {
     if (controller.signal.aborted) throw controller.signal.reason
     throw error
-  } finally {
-    clearTimeout(timer)
   }
+}
+
+/**
+ * Whether a JWK can be a zone signing key: a public EC P-256 key with a `kid`, and, where it says
+ * so, meant for signatures with ES256. Other keys in the set are skipped, not fatal.
+ */
+export function isUsableJwk(jwk: unknown): jwk is JWK & { kid: string; x: string; y: string } {
+  if (typeof jwk !== 'object' || jwk === null) return false
+  const k = jwk as JWK
+  if (k.kty !== 'EC' || k.crv !== 'P-256' || typeof k.kid !== 'string' || k.kid.length === 0) return false
+  if (typeof k.x !== 'string' || typeof k.y !== 'string' || k.d !== undefined) return false
+  if (k.use !== undefined && k.use !== 'sig') return false
+  return k.alg === undefined || k.alg === 'ES256'
 }
 
 /** A key as the runtime's signature primitive imported it (CryptoKey or node:crypto KeyObject). */
@@ -180,15 +214,19 @@ export class JwksCache {
     // a failure they serve without a new attempt until the backoff ends, so an outage does not add
     // a fetch timeout to every request.
     const stale = this.#keys !== undefined && now < this.#staleUntil
+    let refreshed = false
     if (!stale || now >= this.#failedUntil) {
       try {
         await this.#refresh(now, false)
+        refreshed = true
       } catch (error) {
         if (this.#keys === undefined || this.#options.now() >= this.#staleUntil) throw error
       }
     }
     const hit = this.#keys!.get(kid)
     if (hit !== undefined) return hit.key
+    // The keys were fetched just now: a second fetch for this kid could only say the same.
+    if (refreshed) throw unknownKid(kid)
     return this.#unknownKid(kid, this.#options.now())
   }
 
@@ -202,17 +240,21 @@ export class JwksCache {
     }
     const hit = this.#keys?.get(kid)
     if (hit !== undefined) return hit.key
-    throw new CaracalError('invalid_token', `no key with kid ${JSON.stringify(kid.slice(0, 80))} in the zone JWKS`, {
-      claim: 'kid',
-    })
+    throw unknownKid(kid)
   }
 
   #refresh(now: number, force: boolean): Promise<void> {
     if (this.#options.staticJwks !== undefined) {
       if (this.#keys !== undefined) return Promise.resolve()
-      return this.#install(this.#options.staticJwks, Number.POSITIVE_INFINITY)
+      return this.#install(this.#options.staticJwks, Number.POSITIVE_INFINITY).catch((error: unknown) => {
+        throw new CaracalError('server_misconfigured', `the \`jwks\` option is unusable: ${(error as Error).message}`, {
+          cause: error,
+        })
+      })
     }
-    if (!force && now < this.#failedUntil && this.#keys === undefined) {
+    // After a failed fetch, wait out the backoff whatever is cached: once stale keys have run out
+    // too, a request per request to a failing STS would be a flood (and a timeout each).
+    if (!force && now < this.#failedUntil) {
       const wait = Math.ceil((this.#failedUntil - now) / 1000)
       return Promise.reject(unavailable('JWKS fetch failed recently; not retrying yet', Math.max(1, wait)))
     }
@@ -258,13 +300,8 @@ export class JwksCache {
     const list = (jwks as { keys?: unknown } | null)?.keys
     if (!Array.isArray(list)) throw new Error('JWKS has no `keys` array')
     const next = new Map<string, ImportedKey>()
-    for (const jwk of list.slice(0, MAX_KEYS) as unknown[]) {
-      if (typeof jwk !== 'object' || jwk === null) continue
-      const k = jwk as JWK
-      if (k.kty !== 'EC' || k.crv !== 'P-256' || typeof k.kid !== 'string' || k.kid.length === 0) continue
-      if (typeof k.x !== 'string' || typeof k.y !== 'string' || k.d !== undefined) continue
-      if (k.use !== undefined && k.use !== 'sig') continue
-      if (k.alg !== undefined && k.alg !== 'ES256') continue
+    for (const k of list.slice(0, MAX_KEYS) as unknown[]) {
+      if (!isUsableJwk(k)) continue
       const fingerprint = `${k.x}.${k.y}`
       const known = this.#keys?.get(k.kid)
       if (known !== undefined && known.fingerprint === fingerprint) {

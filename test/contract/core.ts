@@ -253,12 +253,38 @@ export function coreContract(): ContractCase[] {
         ['hop_count', 1.5],
         ['delegation_graph_epoch', '3'],
         ['use', 'admin'],
+        ['nbf', 'later'],
+        ['nbf', 1.5],
+        ['iss', 42],
+        ['aud', 42],
+        ['aud', [AUDIENCE, 7]],
+        ['jti', 5],
+        ['sid', 7],
+        ['root_sid', ''],
+        ['source_session_id', 3],
+        ['target_session_id', ['s']],
+        ['delegation_path', 'edge-1'],
+        ['delegation_chain', { application_id: 'app' }],
+        ['delegation_chain', [{ application_id: '' }]],
       ] as const
     ).map(([claim, value]) =>
       refusal(`${claim} = ${JSON.stringify(value)} is invalid_token`, 401, 'invalid_token', async (f) =>
         f.call(await f.dev.mint({ [claim]: value })),
       ),
     ),
+    {
+      name: 'loosely typed optional claims the contract allows are accepted (nbf any integer, empty delegation_path items, null optionals)',
+      async run() {
+        const f = await fixture()
+        for (const claims of [
+          { nbf: -5 },
+          { delegation_path: [''] },
+          { scope: null, target: null, agent_session_id: null, hop_count: null },
+        ]) {
+          equal((await f.call(await f.dev.mint(claims))).status, 200, JSON.stringify(claims))
+        }
+      },
+    },
     refusal('a missing zone_id is invalid_zone', 401, 'invalid_zone', async (f) =>
       f.call(await f.dev.mint({ zone_id: undefined })),
     ),

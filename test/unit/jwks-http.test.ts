@@ -167,6 +167,34 @@ describe('JWKS over real HTTP', () => {
     const res = await p.call(await mintNow())
     expect(res.status).toBe(503)
     expect(await codeOf(res)).toBe('temporarily_unavailable')
+    // Past the stale window the backoff still holds: requests get 503 without a fetch each.
+    const fetchesAtExpiry = server.requests.length
+    for (let i = 0; i < 10; i++) expect((await p.call(await mintNow())).status).toBe(503)
+    expect(server.requests.length).toBe(fetchesAtExpiry)
+    clock += 6_000
+    server.behaviour.status = 200
+    expect((await p.call(await mintNow())).status).toBe(200)
+    expect(server.requests.length).toBe(fetchesAtExpiry + 1)
+  })
+
+  test('an unknown kid on a cold cache costs one fetch, not a second one for the kid', async () => {
+    const p = protect()
+    const res = await p.call(await server.dev.mint({}, { kid: 'never-published' }))
+    expect(res.status).toBe(401)
+    expect(await codeOf(res)).toBe('invalid_token')
+    expect(server.requests).toHaveLength(1)
+    expect(p.calls()).toBe(0)
+  })
+
+  test('a custom fetch that ignores the abort signal still times out to 503', async () => {
+    const never = (): Promise<Response> => new Promise<Response>(() => {})
+    const p = protect({ fetch: never, jwksTimeoutMs: 150 })
+    const started = performance.now()
+    const res = await p.call(await server.dev.mint())
+    expect(res.status).toBe(503)
+    expect(await codeOf(res)).toBe('temporarily_unavailable')
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect(p.calls()).toBe(0)
   })
 
   test('rotation: a new kid triggers one refetch; random kids within the cooldown trigger none', async () => {

@@ -42,6 +42,22 @@ describe('construction errors name the option and the fix', () => {
     [{ jwksTimeoutMs: 0 }, /`jwksTimeoutMs` must be a positive number/],
     [{ issuer: 'http://sts.example.com' }, /must use https:/],
     [{ resourceMetadata: 'ftp://x' }, /`resourceMetadata` must be an https URL/],
+    [
+      { revocations: MemoryRevocationStore },
+      /`revocations` is a store class, not a store; .*new MemoryRevocationStore\(\)/,
+    ],
+    [{ jwks: { keys: 'k' } }, /`jwks` must be a JWK set/],
+    [
+      {
+        jwks: {
+          keys: [
+            { kty: 'RSA', kid: 'r', n: 'x', e: 'AQAB' },
+            { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
+          ],
+        },
+      },
+      /`jwks` holds no usable key; it needs a public EC P-256 key with a `kid`/,
+    ],
   ])('%o', async (override, message) => {
     const { base } = await setup()
     expect(() => withCaracal(ok, { ...base, ...override } as CaracalOptions)).toThrow(TypeError)
@@ -100,6 +116,33 @@ describe('issuer, zone and audience from the environment', () => {
     const h = withCaracal(ok, options)
     expect((await h(await req())).status).toBe(200)
     expect(JSON.stringify(options)).toBe(copy)
+  })
+})
+
+describe('a static jwks option', () => {
+  test('a key that has the right shape but cannot be imported is a 500 server_misconfigured, and warmup() rejects', async () => {
+    const { base, req } = await setup()
+    let calls = 0
+    const h = withCaracal(
+      () => {
+        calls++
+        return ok()
+      },
+      { ...base, fetch: undefined, jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'AAAA', y: 'AAAA' }] } },
+    )
+    await expect(h.warmup()).rejects.toMatchObject({ name: 'CaracalError', code: 'server_misconfigured' })
+    const res = await h(await req())
+    expect(res.status).toBe(500)
+    expect(((await res.json()) as { error: string }).error).toBe('server_misconfigured')
+    expect(calls).toBe(0)
+  })
+
+  test('the JWKS of the issuer works as a static set, with no fetch', async () => {
+    const { base, dev, req } = await setup()
+    const fetchSpy = vi.fn(base.fetch)
+    const h = withCaracal(ok, { ...base, fetch: fetchSpy, jwks: dev.jwks })
+    expect((await h(await req())).status).toBe(200)
+    expect(fetchSpy).not.toHaveBeenCalled()
   })
 })
 

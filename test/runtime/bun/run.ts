@@ -14,6 +14,7 @@ import { portableSuites } from '../suites.js'
 
 declare const Bun: {
   version: string
+  resolveSync(specifier: string, from: string): string
   serve(options: { port: number; hostname: string; fetch: ServedHandler; development?: boolean }): {
     port: number
     stop(closeActiveConnections?: boolean): Promise<void>
@@ -37,6 +38,18 @@ const bun: ServingRuntime = {
 // of answering 500. withCaracal checks the handler's result, so a protected handler that forgot to
 // return answers 500 server_misconfigured instead of looking like success.
 const quirks: ContractCase[] = [
+  {
+    // Quirk: Bun applies tsconfig.json `paths` at run time. A `paths` entry for `#signature` (as tsc
+    // setups often have) made Bun load src/verify/signature-web.ts instead of the built file, so the
+    // tests ran the source rather than what users install. The repo declares the module instead.
+    name: 'Bun: the built package resolves its #signature import to the built Web Crypto primitive, not to src',
+    async run() {
+      const entry = Bun.resolveSync('caracal-fetch', process.cwd())
+      equal(/\/dist\/index\.js$/.test(entry), true, `caracal-fetch resolves to dist (${entry})`)
+      const signature = Bun.resolveSync('#signature', entry.replace(/index\.js$/, 'verify/verifier.js'))
+      equal(signature, entry.replace(/index\.js$/, 'verify/signature-web.js'), 'the #signature import from dist')
+    },
+  },
   {
     name: "Bun: a handler returning undefined is not reached when refused; when verified it is a 500, not Bun's 204",
     async run() {

@@ -65,7 +65,7 @@ async function upstashVariant(fixture) {
   const redis = new Redis({
     url: fixture.upstash.url,
     token: fixture.upstash.token,
-    retry: false,
+    retry: { retries: 0 },
     enableAutoPipelining: false,
   })
   return withCaracal(bare, caracalOptions(fixture, { revocations: new UpstashRevocationStore(redis) }))

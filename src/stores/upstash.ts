@@ -100,7 +100,7 @@ function isClient(value: unknown): value is UpstashRedisClient {
  * import { withCaracal } from 'caracal-fetch'
  * import { UpstashRevocationStore } from 'caracal-fetch/upstash'
  *
- * const redis = new Redis({ url, token, retry: false, enableAutoPipelining: false })
+ * const redis = new Redis({ url, token, retry: { retries: 0 }, enableAutoPipelining: false })
  * const revocations = new UpstashRevocationStore(redis, { timeoutMs: 500 })
  * export default { fetch: withCaracal(handler, { audience: 'resource://billing-api', revocations }) }
  * ```
@@ -112,9 +112,10 @@ export class UpstashRevocationStore implements BatchRevocationStore {
   readonly #timeoutMs: number
 
   /**
-   * @param redis an `@upstash/redis` `Redis` client. Create it with `retry: false` (a retried write
-   *   could land twice, a retried read only delays the 503) and without `enableAutoPipelining` (it
-   *   would batch our lookup with unrelated commands).
+   * @param redis an `@upstash/redis` `Redis` client. Create it with `retry: { retries: 0 }`, so each
+   *   call is one HTTP attempt (a retried write could land twice, a retried read only delays the
+   *   503). Not `retry: false`: in @upstash/redis 1.39 that still makes two attempts on a network
+   *   error. And without `enableAutoPipelining` (it would batch our lookup with unrelated commands).
    */
   constructor(redis: UpstashRedisClient, options: UpstashRevocationStoreOptions = {}) {
     UpstashRevocationStore.#check(options)
@@ -132,8 +133,9 @@ export class UpstashRevocationStore implements BatchRevocationStore {
   /**
    * A store on a client built from `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`, read from
    * `env` when given (a Workers `env`, or any object), else from `process.env` / `Deno.env`. The
-   * client has retries and automatic pipelining off, no automatic deserialisation, and aborts each
-   * HTTP request at `timeoutMs`. `@upstash/redis` is loaded on first use.
+   * client makes exactly one HTTP attempt per call (`retry: { retries: 0 }`; `retry: false` would
+   * still make two), has automatic pipelining and deserialisation off, and aborts each HTTP request
+   * at `timeoutMs`. `@upstash/redis` is loaded on first use.
    *
    * @throws TypeError naming the variable that is missing, or a URL that is not `https:` (`http:`
    *   is accepted for loopback hosts only).
@@ -180,7 +182,9 @@ export class UpstashRevocationStore implements BatchRevocationStore {
         new RedisClient({
           url,
           token,
-          retry: false,
+          // One attempt per call. `retry: false` is not that: @upstash/redis 1.39 reads it as
+          // `attempts: 1` and loops `i <= attempts`, so a network error is tried twice.
+          retry: { retries: 0 },
           enableAutoPipelining: false,
           automaticDeserialization: false,
           // A function, so each request gets a fresh deadline and an abort rejects (the client

@@ -21,9 +21,9 @@ const found = findRedisServer()
 let redis: RedisServer
 let shim: UpstashShim
 
-/** The real client, as the README tells users to create it. */
+/** The real client, as the README tells users to create it: one attempt per call. */
 function client(token = shim.token): Redis {
-  return new Redis({ url: shim.url, token, retry: false, enableAutoPipelining: false })
+  return new Redis({ url: shim.url, token, retry: { retries: 0 }, enableAutoPipelining: false })
 }
 
 function injected(options: UpstashRevocationStoreOptions = {}): UpstashRevocationStore {
@@ -258,6 +258,33 @@ describe.skipIf(found.skip !== undefined)(found.skip ?? 'Upstash store on redis-
       }
     })
 
+    test('the default timeoutMs (1000 ms) is in force: a shim 1500 ms slow gives 503 at about 1 s', async () => {
+      // withCaracal's own revocationTimeoutMs (2000 ms) would let a 1500 ms answer through: only the
+      // store's default deadline can make this a 503.
+      for (const [label, store] of [
+        ['injected client', injected()],
+        ['fromEnv', fromEnv()],
+      ] as const) {
+        const g = await guarded(store)
+        const token = await g.dev.mint()
+        expect((await g.call(token)).status, label).toBe(200) // lazy client, JWKS and mandate cache settled
+        shim.fault = { delayMs: 1500 }
+        try {
+          const started = Date.now()
+          const res = await g.call(token)
+          const elapsed = Date.now() - started
+          expect(res.status, label).toBe(503)
+          expect(await errorCode(res)).toBe('temporarily_unavailable')
+          expect(elapsed, label).toBeGreaterThanOrEqual(950)
+          expect(elapsed, label).toBeLessThan(1450)
+          expect(g.calls).toBe(1)
+          expect(g.errors[0]?.reason).toMatch(/no answer within 1000 ms|abort|timeout/i)
+        } finally {
+          shim.fault = undefined
+        }
+      }
+    })
+
     test('an HTTP 500 from Upstash gives 503, and writes reject', async () => {
       const store = injected()
       const g = await guarded(store)
@@ -312,6 +339,60 @@ describe.skipIf(found.skip !== undefined)(found.skip ?? 'Upstash store on redis-
       }
       expect((await g.call(token)).status).toBe(200)
     })
+  })
+
+  describe('one HTTP attempt per call: a connection reset is not retried', () => {
+    const reset = async <T>(run: () => Promise<T>): Promise<{ outcome: T | Error; requests: typeof shim.requests }> => {
+      shim.resetRequests()
+      shim.fault = { reset: true }
+      try {
+        const outcome = await run().catch((error: unknown) => error as Error)
+        return { outcome, requests: [...shim.requests] }
+      } finally {
+        shim.fault = undefined
+      }
+    }
+
+    test('control: with retry: false, @upstash/redis 1.39 sends the request twice', async () => {
+      const r = new Redis({ url: shim.url, token: shim.token, retry: false, enableAutoPipelining: false })
+      const { outcome, requests } = await reset(() => r.mget(id('k')))
+      expect(outcome).toBeInstanceOf(Error)
+      expect(requests).toHaveLength(2)
+    })
+
+    for (const [label, make] of [
+      ['injected client (retry: { retries: 0 })', injected],
+      ['fromEnv', fromEnv],
+    ] as const) {
+      test(`${label}: a lookup, a markRevoked (SET) and a markDelegationEpoch (EVAL) each reach the shim once`, async () => {
+        const store = make()
+        const g = await guarded(store)
+        const token = await g.dev.mint({ delegation_graph_epoch: 1 })
+        expect((await g.call(token)).status).toBe(200) // lazy client, JWKS and mandate cache settled
+        g.calls = 0
+
+        const lookup = await reset(() => g.call(token))
+        expect((lookup.outcome as Response).status).toBe(503)
+        expect(await errorCode(lookup.outcome as Response)).toBe('temporarily_unavailable')
+        expect(g.calls).toBe(0)
+        expect(lookup.requests.map((r) => String(r.commands[0]?.[0]).toUpperCase())).toEqual(['MGET'])
+
+        const anchor = id('sid')
+        const set = await reset(() => store.markRevoked(anchor))
+        expect(set.outcome).toBeInstanceOf(Error)
+        expect(set.requests.map((r) => String(r.commands[0]?.[0]).toUpperCase())).toEqual(['SET'])
+
+        const zone = id('zone')
+        const raise = await reset(() => store.markDelegationEpoch(zone, 4))
+        expect(raise.outcome).toBeInstanceOf(Error)
+        expect(raise.requests.map((r) => String(r.commands[0]?.[0]).toUpperCase())).toEqual(['EVAL'])
+
+        // The reset happened after the shim read each request and before it ran the command.
+        expect(await redisCommand(redis.port, 'EXISTS', `${PREFIX}${anchor}`)).toBe(0)
+        expect((await g.call(token)).status).toBe(200)
+        expect(g.calls).toBe(1)
+      })
+    }
   })
 
   describe('configuration', () => {
@@ -380,7 +461,7 @@ describe.skipIf(found.skip !== undefined)(found.skip ?? 'Upstash store on redis-
 
   describe('the REST shim speaks the protocol the client expects', () => {
     test('single commands, /pipeline and /multi-exec, with base64-encoded strings', async () => {
-      const r = new Redis({ url: shim.url, token: shim.token, retry: false, automaticDeserialization: false })
+      const r = new Redis({ url: shim.url, token: shim.token, retry: { retries: 0 }, automaticDeserialization: false })
       const key = id('shim')
       expect(await r.set(key, 'ünï 🦊')).toBe('OK')
       expect(await r.get(key)).toBe('ünï 🦊')

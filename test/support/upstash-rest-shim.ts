@@ -11,7 +11,7 @@
  *   the result except the status reply `OK`, as the service does.
  *
  * It records every HTTP request (to count round trips) and can inject faults (a delay, an HTTP
- * error status) for timeout and failure tests.
+ * error status, a connection reset) for timeout, failure and retry tests.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -35,6 +35,11 @@ export interface ShimFault {
   readonly delayMs?: number
   /** Answer with this HTTP status and `{"error": ...}` instead of running the commands. */
   readonly status?: number
+  /**
+   * Reset the connection (TCP RST) once the request is read, without answering: the client's
+   * `fetch` rejects with a network error, the kind of failure `@upstash/redis` retries.
+   */
+  readonly reset?: boolean
 }
 
 export interface UpstashShim {
@@ -106,7 +111,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * ```ts
  * const redis = await startRedis()
  * const shim = await startUpstashShim({ redisPort: redis.port })
- * const client = new Redis({ url: shim.url, token: shim.token, retry: false })
+ * const client = new Redis({ url: shim.url, token: shim.token, retry: { retries: 0 } })
  * ```
  */
 export async function startUpstashShim(options: UpstashShimOptions): Promise<UpstashShim> {
@@ -148,6 +153,10 @@ export async function startUpstashShim(options: UpstashShimOptions): Promise<Ups
 
     const active = fault
     if (active?.delayMs !== undefined) await sleep(active.delayMs)
+    if (active?.reset === true) {
+      req.socket.resetAndDestroy()
+      return
+    }
     if (active?.status !== undefined) return send(res, active.status, { error: 'ERR injected fault' })
     if (!authorized) return send(res, 401, { error: 'Unauthorized' })
     if (req.method !== 'POST') return send(res, 405, { error: 'ERR only POST with a JSON body is supported here' })

@@ -1,19 +1,10 @@
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const src = (file: string): string => fileURLToPath(new URL(`./src/${file}`, import.meta.url))
-
+// No aliases: `caracal-fetch` and its subpaths resolve by name (node_modules/caracal-fetch -> the
+// local build, see scripts/link-local-build.mjs) through the package's own `exports` and `imports`
+// maps with Node's conditions, so the contract and integration suites test what users install,
+// `#signature` -> node:crypto included. Unit tests import src/ directly.
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^caracal-fetch$/, replacement: src('index.ts') },
-      { find: /^caracal-fetch\/testing$/, replacement: src('testing.ts') },
-      // Node's pick of the package.json `#signature` import (node:crypto); workerd tests map it to signature-web.
-      { find: /^#signature$/, replacement: src('verify/signature-node.ts') },
-      { find: /^caracal-fetch\/upstash$/, replacement: src('upstash.ts') },
-      { find: /^caracal-fetch\/hono$/, replacement: src('hono.ts') },
-    ],
-  },
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     testTimeout: 20_000,

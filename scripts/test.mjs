@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process'
 
 /** [label, command]. Each command must print its own summary line. */
 export const STEPS = [
-  ['node', 'vitest run --reporter=default --reporter=./test/support/summary-reporter.ts'],
+  [
+    'node',
+    'node scripts/link-local-build.mjs && vitest run --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
   ['bun', 'node scripts/link-local-build.mjs && bun test/runtime/bun/run.ts'],
   [
     'deno',

@@ -16,6 +16,13 @@
  *   parallel and remembers that for the namespace.
  * - KV has no compare-and-set, so "epochs only go up" cannot be atomic here: see
  *   `markDelegationEpoch`. Upstash raises epochs atomically with a server-side script.
+ * - Epochs outlive their TTL in an isolate that saw them. The store remembers, per isolate, the
+ *   highest epoch it has read or written for each zone (up to 1000 zones; the oldest is forgotten
+ *   first) and answers with that when KV holds less. So after the epoch key's `expirationTtl` lapses
+ *   in KV, or a lower value overwrites it, an isolate that saw the epoch keeps refusing older
+ *   mandates as `delegation_stale` until the isolate is recycled; isolates that never saw it follow
+ *   KV. This is the safe direction (more refusals, never fewer), but on KV an epoch's TTL is not a
+ *   hard end of its enforcement, and `currentDelegationEpoch` can answer an epoch KV no longer has.
  * - Writes: `expirationTtl` must be at least 60 s on KV, so shorter TTLs are rounded up to 60 s (a
  *   revocation that lasts a little longer is the safe direction). KV accepts about one write per
  *   second to the same key; revocations are written once per anchor, so this rarely matters.
@@ -31,6 +38,7 @@ import {
   validateAnchor,
   validateEpoch,
   validateTtl,
+  validateZoneId,
   type BatchRevocationStore,
   type RevocationStatus,
 } from './types.js'
@@ -88,11 +96,15 @@ const MAX_BULK_KEYS = 100
 /** Zones whose epoch high-water mark one isolate remembers per namespace. */
 const MAX_REMEMBERED_ZONES = 1000
 
+/** Options of the read inside `markDelegationEpoch`: never the user's `cacheTtl`. */
+const FRESH_READ: KvGetOptions = { type: 'text' }
+
 /** Namespaces whose array `get` did not answer a Map: read them one key at a time. */
 const noBulkGet = new WeakSet<object>()
 /**
  * The highest epoch this isolate has read or written, per namespace and epoch key. KV can lose an
- * epoch raise to a concurrent lower write; an isolate that once saw the higher value keeps it.
+ * epoch raise to a concurrent lower write, and drops the key when its TTL lapses; an isolate that
+ * once saw the higher value keeps enforcing it in both cases (see the file's opening comment).
  */
 const highWater = new WeakMap<object, Map<string, number>>()
 
@@ -186,26 +198,34 @@ export class KvRevocationStore implements BatchRevocationStore {
   }
 
   async isRevoked(anchor: string): Promise<boolean> {
+    validateAnchor('KvRevocationStore.isRevoked', anchor)
     return present(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
   }
 
   /**
    * Raises a zone's delegation epoch; never lowers it.
    *
-   * KV has no compare-and-set, so this reads, compares and writes, and the read may be up to
-   * `cacheTtl` old. Two writers racing (or one reading a stale value) can let a lower epoch
-   * overwrite a higher one: KV keeps the last write. Until the next raise for that zone, mandates
-   * issued between the two epochs are not `delegation_stale` in isolates that never saw the higher
-   * value. To narrow that window, this store never writes below the highest epoch it has read or
-   * written in this isolate, rewrites the key with that maximum when the stored value is lower, and
-   * answers lookups with the maximum too. Where the race matters, write epochs from one place only
-   * (e.g. a single queue consumer), or use `caracal-fetch/upstash`, which raises atomically.
+   * KV has no compare-and-set, so this reads, compares and writes. The read does not pass the
+   * store's `cacheTtl` (a longer cache would widen the window), but KV may still answer it from its
+   * edge cache (about 60 s by default), so it can be stale. Two writers racing (or one reading a
+   * stale value) can let a lower epoch overwrite a higher one: KV keeps the last write. Until the
+   * next raise for that zone, mandates issued between the two epochs are not `delegation_stale` in
+   * isolates that never saw the higher value. To narrow that window, this store never writes below
+   * the highest epoch it has read or written in this isolate, rewrites the key with that maximum
+   * when the stored value is lower, and answers lookups with the maximum too. Where the race
+   * matters, write epochs from one place only (e.g. a single queue consumer), or use
+   * `caracal-fetch/upstash`, which raises atomically.
+   *
+   * Expiry: when KV already holds the highest epoch this isolate knows, a lower or equal epoch
+   * writes nothing and the key keeps its expiry. Any write (a raise, or the repair of a lower or
+   * lapsed key with the remembered maximum) sets a fresh `expirationTtl`.
    */
   async markDelegationEpoch(zoneId: string, epoch: number, ttlMs?: number): Promise<void> {
     validateEpoch('KvRevocationStore.markDelegationEpoch', zoneId, epoch)
     validateTtl('KvRevocationStore.markDelegationEpoch', ttlMs)
     const key = epochKey(this.#prefix, zoneId)
-    const stored = parseEpoch(await this.#kv.get(key, this.#getOptions))
+    // Not `cacheTtl`: a read cached for longer would widen the race described above.
+    const stored = parseEpoch(await this.#kv.get(key, FRESH_READ))
     const target = Math.max(epoch, stored ?? 0, this.#remembered(key) ?? 0)
     if (stored !== undefined && stored >= target) {
       this.#remember(key, stored)
@@ -215,7 +235,12 @@ export class KvRevocationStore implements BatchRevocationStore {
     this.#remember(key, target)
   }
 
+  /**
+   * The zone's delegation epoch: the higher of KV's value and the highest this isolate has seen
+   * (see the file's opening comment), or undefined when neither exists.
+   */
   async currentDelegationEpoch(zoneId: string): Promise<number | undefined> {
+    validateZoneId('KvRevocationStore.currentDelegationEpoch', zoneId)
     const key = epochKey(this.#prefix, zoneId)
     return this.#observe(key, parseEpoch(await this.#kv.get(key, this.#getOptions)))
   }

@@ -63,9 +63,13 @@ export function validateAnchor(where: string, anchor: string): void {
     throw new TypeError(`${where}: anchor must be a non-empty string`)
 }
 
-export function validateEpoch(where: string, zoneId: string, epoch: number): void {
+export function validateZoneId(where: string, zoneId: string): void {
   if (typeof zoneId !== 'string' || zoneId.length === 0)
     throw new TypeError(`${where}: zoneId must be a non-empty string`)
+}
+
+export function validateEpoch(where: string, zoneId: string, epoch: number): void {
+  validateZoneId(where, zoneId)
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
     throw new TypeError(`${where}: epoch must be an integer >= 0`)
   }

@@ -28,6 +28,7 @@ import {
   validateAnchor,
   validateEpoch,
   validateTtl,
+  validateZoneId,
   type BatchRevocationStore,
   type RevocationStatus,
 } from './types.js'
@@ -247,9 +248,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
 
   /** Caracal's interface: the zone's delegation epoch, or undefined when none is stored. */
   async currentDelegationEpoch(zoneId: string): Promise<number | undefined> {
-    if (typeof zoneId !== 'string' || zoneId.length === 0) {
-      throw new TypeError('UpstashRevocationStore.currentDelegationEpoch: zoneId must be a non-empty string')
-    }
+    validateZoneId('UpstashRevocationStore.currentDelegationEpoch', zoneId)
     return (await this.lookup([], zoneId)).delegationEpoch
   }
 

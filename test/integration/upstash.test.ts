@@ -449,8 +449,12 @@ describe.skipIf(found.skip !== undefined)(found.skip ?? 'Upstash store on redis-
       expect(options).toEqual({ keyPrefix: 'p:', ttlMs: 1000, timeoutMs: 300 })
     })
 
-    test('bad arguments to the write methods are TypeErrors', async () => {
+    test('bad arguments are TypeErrors, reads included', async () => {
       const store = injected()
+      await expect(store.isRevoked('')).rejects.toThrow(TypeError)
+      await expect(store.currentDelegationEpoch('')).rejects.toThrow(
+        'UpstashRevocationStore.currentDelegationEpoch: zoneId must be a non-empty string',
+      )
       await expect(store.markRevoked('')).rejects.toThrow(TypeError)
       await expect(store.markRevoked('a', 0)).rejects.toThrow(TypeError)
       await expect(store.markDelegationEpoch('z', -1)).rejects.toThrow(TypeError)

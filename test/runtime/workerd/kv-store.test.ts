@@ -128,6 +128,60 @@ describe('delegation epochs', () => {
     expect(list.keys[0]!.expiration! - Date.now() / 1000).toBeGreaterThan(86_400 - 5)
   })
 
+  test('after the epoch key lapses in KV, an isolate that saw the epoch keeps enforcing it (the safe direction)', async () => {
+    const zone = unique('zone')
+    const store = new KvRevocationStore(kv())
+    await store.markDelegationEpoch(zone, 6)
+    await testEnv.REVOCATIONS.delete(epochKeyOf(zone)) // what KV does when expirationTtl lapses
+    expect(await kv().get(epochKeyOf(zone))).toBeNull()
+    expect(await store.currentDelegationEpoch(zone)).toBe(6)
+    expect((await new KvRevocationStore(kv()).lookup([unique('sid')], zone)).delegationEpoch).toBe(6)
+    // A later write from this isolate, even a lower one, puts the remembered epoch back.
+    await store.markDelegationEpoch(zone, 2)
+    expect(await kv().get(epochKeyOf(zone))).toBe('6')
+  })
+
+  test("markDelegationEpoch reads the stored epoch without the store's cacheTtl; lookups keep it", async () => {
+    const reads: { keys: string | string[]; options: KvGetOptions | undefined }[] = []
+    const spy: KvNamespaceLike = {
+      get: (keys, options) => (reads.push({ keys, options }), kv().get(keys, options)),
+      put: (key, value, options) => kv().put(key, value, options),
+    }
+    const zone = unique('zone')
+    const store = new KvRevocationStore(spy, { cacheTtl: 300 })
+    await store.markDelegationEpoch(zone, 3)
+    await store.markDelegationEpoch(zone, 1)
+    await store.lookup([], zone)
+    await store.currentDelegationEpoch(zone)
+    expect(reads.map((r) => r.options)).toEqual([
+      { type: 'text' },
+      { type: 'text' },
+      { type: 'text', cacheTtl: 300 },
+      { type: 'text', cacheTtl: 300 },
+    ])
+  })
+
+  test('bad arguments are TypeErrors on every method, reads included (as on the Upstash store)', async () => {
+    const store = new KvRevocationStore(kv())
+    for (const [what, call] of [
+      ['isRevoked empty', () => store.isRevoked('')],
+      ['isRevoked non-string', () => store.isRevoked(7 as never)],
+      ['currentDelegationEpoch empty', () => store.currentDelegationEpoch('')],
+      ['currentDelegationEpoch non-string', () => store.currentDelegationEpoch(undefined as never)],
+      ['markRevoked empty', () => store.markRevoked('')],
+      ['markRevoked ttl 0', () => store.markRevoked('a', 0)],
+      ['markDelegationEpoch empty zone', () => store.markDelegationEpoch('', 1)],
+      ['markDelegationEpoch negative', () => store.markDelegationEpoch('z', -1)],
+      ['markDelegationEpoch fraction', () => store.markDelegationEpoch('z', 1.5)],
+    ] as const) {
+      await expect(call(), what).rejects.toThrow(TypeError)
+    }
+    await expect(store.isRevoked('')).rejects.toThrow('KvRevocationStore.isRevoked: anchor must be a non-empty string')
+    await expect(store.currentDelegationEpoch('')).rejects.toThrow(
+      'KvRevocationStore.currentDelegationEpoch: zoneId must be a non-empty string',
+    )
+  })
+
   test('an epoch KV holds but this isolate never saw (written elsewhere) is read as is', async () => {
     const zone = unique('zone')
     await kv().put(epochKeyOf(zone), '12')

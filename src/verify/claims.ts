@@ -80,11 +80,14 @@ function delegationChain(payload: Payload): readonly DelegationChainLink[] {
   return Object.freeze(links)
 }
 
+// Object.values rather than for...in: measurably cheaper in JavaScriptCore (Bun) and V8, and this
+// runs once per verified mandate.
 function deepFreeze(value: object): void {
   Object.freeze(value)
-  for (const key in value) {
-    const inner = (value as Record<string, unknown>)[key]
-    if (typeof inner === 'object' && inner !== null) deepFreeze(inner)
+  const inner: readonly unknown[] = Array.isArray(value) ? value : Object.values(value)
+  for (let i = 0; i < inner.length; i++) {
+    const v = inner[i]
+    if (typeof v === 'object' && v !== null) deepFreeze(v)
   }
 }
 

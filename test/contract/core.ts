@@ -187,6 +187,24 @@ export function coreContract(): ContractCase[] {
       const [, p, s] = (await f.dev.mint()).split('.')
       return f.call(`${b64url({ alg: 'HS256', kid: f.dev.kid, typ: 'JWT' })}.${p}.${s}`)
     }),
+    {
+      name: 'every header is checked: a bad header after a good one with the same kid is still refused',
+      async run() {
+        const f = await fixture()
+        equal((await f.call(await f.dev.mint())).status, 200, 'a good mandate first')
+        const [h, p, s] = (await f.dev.mint()).split('.')
+        for (const header of [
+          { alg: 'HS256', kid: f.dev.kid, typ: 'JWT' },
+          { alg: 'ES256', kid: f.dev.kid, typ: 'JWT', crit: ['exp'] },
+          { alg: 'ES256', typ: 'JWT' },
+        ]) {
+          const res = await f.call(`${b64url(header)}.${p}.${s}`)
+          equal(res.status, 401, JSON.stringify(header))
+        }
+        equal((await f.call(`${h}.${p}.${s}`)).status, 200, 'the good header still passes')
+        equal(f.calls, 2, 'handler calls')
+      },
+    },
     refusal('ES384 in the header is invalid_token', 401, 'invalid_token', async (f) => {
       const [, p, s] = (await f.dev.mint()).split('.')
       return f.call(`${b64url({ alg: 'ES384', kid: f.dev.kid, typ: 'JWT' })}.${p}.${s}`)
@@ -549,6 +567,8 @@ export function coreContract(): ContractCase[] {
         equal(typeof m.issuedAt, 'number', 'issuedAt')
         ok(m.expiresAt > m.issuedAt, 'expiresAt')
         ok(Object.isFrozen(m) && Object.isFrozen(m.claims) && Object.isFrozen(m.scopes), 'frozen')
+        const rawChain = m.claims['delegation_chain'] as object[]
+        ok(Object.isFrozen(rawChain) && Object.isFrozen(rawChain[0]), 'nested raw claims frozen')
       },
     },
     {

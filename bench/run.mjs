@@ -324,6 +324,53 @@ function runtimeTable(runtime) {
   return lines.join('\n')
 }
 
+/** The README's short table (between its bench markers): the targeted ratios per runtime. */
+function writeReadmeSummary() {
+  const readmePath = join(root, 'README.md')
+  const readme = readFileSync(readmePath, 'utf8')
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const from = readme.indexOf(start)
+  const to = readme.indexOf(end)
+  if (from === -1 || to === -1) throw new Error('README.md has no bench markers')
+  const pick = (runtime, label) => report[runtime].ratios.find((r) => r.label === label)
+  const micro = (runtime) => {
+    const { concurrent } = report[runtime].micro.nsPerOp
+    return (concurrent['caracal verify (uncached)'] / report[runtime].fastest.concurrent.value).toFixed(2)
+  }
+  const rows = [
+    [
+      'repeated mandate: caracal / bare handler (target >= 0.8)',
+      (r) => fmtRatio(pick(r, 'repeated mandate: caracal / bare')),
+    ],
+    [
+      'every mandate new: caracal / jose (target >= 1.0)',
+      (r) => fmtRatio(pick(r, 'every mandate new: caracal / jose')),
+    ],
+    ['bad signature: caracal / jose (target >= 1.0)', (r) => fmtRatio(pick(r, 'bad signature: caracal / jose'))],
+    [
+      'every mandate new: hono/jwk / bare (for comparison)',
+      (r) => fmtRatio(pick(r, 'every mandate new: hono/jwk / bare')),
+    ],
+    ['one uncached verification / fastest primitive, 16 in flight (target <= 1.3)', micro],
+  ]
+  const table = [
+    `| req/s ratio, median of ${ROUNDS} interleaved rounds (min-max) | ${runtimes.map((r) => report[r].micro.runtime).join(' | ')} |`,
+    `|---|${runtimes.map(() => '---').join('|')}|`,
+    ...rows.map(([label, f]) => `| ${label} | ${runtimes.map(f).join(' | ')} |`),
+    ...(upstashReport
+      ? [
+          '',
+          `Upstash store (Node): ${upstashReport.perRequest.toFixed(3)} HTTP requests to the REST endpoint per verification;`,
+          `it adds ${upstashReport.addedLatencyMs.toFixed(2)} ms of mean latency over the memory store on loopback (the REST shim runs in`,
+          "the load generator's process, so this is an upper bound for loopback, not a network figure).",
+        ]
+      : []),
+  ].join('\n')
+  const updated = `${readme.slice(0, from + start.length)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on the CI machine kind (2 cores); full tables, method and versions in [BENCHMARKS.md](./BENCHMARKS.md).\n\n${table}\n\n${readme.slice(to)}`
+  writeFileSync(readmePath, updated)
+}
+
 function printRuntime(runtime) {
   process.stdout.write(`${runtimeTable(runtime)}\n`)
 }
@@ -347,7 +394,12 @@ if (!quick) {
     "same response bytes as withCaracal (Caracal's JSON body and `WWW-Authenticate`, as precomputed constants).",
     'In-process numbers (bench/micro.mjs) are medians of 7 interleaved batches, measured one call at a time',
     '(latency) and with 16 calls in flight (throughput, as under load: asynchronous primitives then run on',
-    "other cores). Each column is relative to that column's fastest raw verify primitive.",
+    "other cores). Each column is relative to that column's fastest raw verify primitive. The <= 1.3 target",
+    'is read on the 16-in-flight column, the one that matches a server under load: that is the measurement',
+    'the per-runtime primitive is chosen by. On Bun the synchronous node:crypto verify is the fastest one',
+    'call at a time, but used by caracal-fetch it served 0.63 x the req/s of jose over HTTP (it holds the',
+    'event loop for the whole verify) against 0.99 for Web Crypto, measured side by side on 2026-11-24; so',
+    'Bun, like Deno and Workers, gets Web Crypto, and Node gets node:crypto on its thread pool.',
     '',
     ...runtimes.map((r) => runtimeTable(r) + '\n'),
     ...(upstashReport
@@ -364,7 +416,8 @@ if (!quick) {
       : []),
   ].join('\n')
   writeFileSync(join(root, 'BENCHMARKS.md'), md)
-  process.stdout.write('\nwrote BENCHMARKS.md\n')
+  writeReadmeSummary()
+  process.stdout.write('\nwrote BENCHMARKS.md and the README summary\n')
 }
 for (const p of problems) process.stdout.write(`PROBLEM ${p}\n`)
 process.stdout.write(`\nbench: ${problems.length === 0 ? 'harness ok' : `${problems.length} problem(s)`}\n`)

@@ -17,10 +17,24 @@ export type WritableStore = RevocationStore &
 
 /**
  * What the store can do with short lifetimes. A store that cannot expire marks within a test's
- * time (Workers KV: `expirationTtl` >= 60 s) says why; the TTL cases are then left out, never
- * passed without running.
+ * time (Workers KV: `expirationTtl` >= 60 s) says why; the TTL-lapse cases are then left out, never
+ * passed without running, and the store should give an `expiry` probe so that the lifetimes it
+ * writes are still checked.
  */
 export type TtlCapability = { readonly shortTtlMs: number } | { readonly unsupported: string }
+
+/**
+ * Reads the expiry the backend holds for a key, so the lifetime a store writes is checked without
+ * waiting for it to lapse (Redis: `PTTL`; Workers KV: `list({ prefix })` -> `expiration`).
+ */
+export interface ExpiryProbe {
+  /** The key's expiry in ms since the Unix epoch, or undefined when the key is absent or has none. */
+  read(key: string): Promise<number | undefined>
+  /** The backend's shortest lifetime; a shorter TTL is stored as this (KV: 60 000). @default none */
+  readonly minTtlMs?: number
+  /** Stored lifetimes are whole multiples of this, rounded up (KV: 1000, whole seconds). @default 1 */
+  readonly resolutionMs?: number
+}
 
 export interface StoreContractOptions {
   /** Store name, shown in every case name, e.g. 'upstash'. */
@@ -33,6 +47,8 @@ export interface StoreContractOptions {
    */
   outage(): Promise<() => void | Promise<void>>
   readonly ttl: TtlCapability
+  /** When given, the stored expiry of every mark is checked against the TTL it was written with. */
+  readonly expiry?: ExpiryProbe
   /** Extra `withCaracal` options (e.g. a `revocationTimeoutMs` above the store's own deadline). */
   readonly caracal?: Partial<CaracalOptions>
   /** How long a write may take to be visible to a read, in ms (eventually consistent stores). @default 0 */
@@ -40,6 +56,10 @@ export interface StoreContractOptions {
 }
 
 const AUDIENCE = 'resource://billing-api'
+/** Caracal's key layout (caracal-mandates.md section 5); the stores under test keep the default prefix. */
+const PREFIX = 'caracal:revoked:sessions:'
+/** Round trips and clock reads around a write, in ms. */
+const EXPIRY_SLACK_MS = 250
 const ORIGIN = 'https://billing.example'
 const ANCHORS = ['sid', 'root_sid', 'agent_session_id', 'delegation_edge_id'] as const
 
@@ -228,6 +248,72 @@ export function storeContract(options: StoreContractOptions): ContractCase[] {
         await sleep(ttl + 250)
         none(await f.store.currentDelegationEpoch(f.zoneId), 'epoch after the TTL')
         await expectStatus(await f.call(token), 200, undefined, 'after the TTL')
+      },
+    })
+  }
+
+  if (options.expiry !== undefined) {
+    const probe = options.expiry
+    const resolution = probe.resolutionMs ?? 1
+    /** The lifetime the backend should hold for a TTL: at least its floor, rounded up to its resolution. */
+    const stored = (ttlMs: number): number => Math.ceil(Math.max(ttlMs, probe.minTtlMs ?? 0) / resolution) * resolution
+    /** Writes with `write`, then checks the key's expiry is now + stored(ttlMs); answers the expiry. */
+    const expectExpiry = async (key: string, ttlMs: number, write: () => unknown, what: string): Promise<number> => {
+      const before = Date.now()
+      await write()
+      const after = Date.now()
+      const expiry = await probe.read(key)
+      ok(expiry !== undefined, `${what}: the key has an expiry`)
+      const low = before + stored(ttlMs) - resolution - EXPIRY_SLACK_MS
+      const high = after + stored(ttlMs) + EXPIRY_SLACK_MS
+      ok(
+        expiry! >= low && expiry! <= high,
+        `${what}: expiry now+${expiry! - after} ms, expected now+${stored(ttlMs)} ms (${ttlMs} ms asked)`,
+      )
+      return expiry!
+    }
+    const revokedTtls = [...(probe.minTtlMs === undefined ? [] : [1]), 90_500]
+    cases.push({
+      name: named(
+        `markRevoked stores its TTL as the key's expiry (${revokedTtls.map((t) => `${t} ms -> ${stored(t)} ms`).join(', ')}, default 24 h)`,
+      ),
+      async run() {
+        const f = await fixture(options)
+        for (const ttl of revokedTtls) {
+          const anchor = unique('sid')
+          await expectExpiry(`${PREFIX}${anchor}`, ttl, () => f.store.markRevoked(anchor, ttl), `markRevoked(${ttl})`)
+          equal(await f.store.isRevoked(anchor), true, `isRevoked after markRevoked(${ttl})`)
+        }
+        const anchor = unique('sid')
+        await expectExpiry(`${PREFIX}${anchor}`, 86_400_000, () => f.store.markRevoked(anchor), 'markRevoked()')
+      },
+    })
+    const firstTtl = probe.minTtlMs === undefined ? 90_500 : 1
+    cases.push({
+      name: named(
+        `markDelegationEpoch: a raise stores its TTL (${firstTtl} ms -> ${stored(firstTtl)} ms), a lower or equal epoch leaves value and expiry, the next raise resets the expiry`,
+      ),
+      async run() {
+        const f = await fixture(options)
+        const key = `${PREFIX}delegation-epoch:${f.zoneId}`
+        const first = await expectExpiry(
+          key,
+          firstTtl,
+          () => f.store.markDelegationEpoch(f.zoneId, 5, firstTtl),
+          'first epoch',
+        )
+        for (const epoch of [3, 5]) {
+          await f.store.markDelegationEpoch(f.zoneId, epoch, 200_000)
+          await settle()
+          equal(await f.store.currentDelegationEpoch(f.zoneId), 5, `after markDelegationEpoch(${epoch}): epoch`)
+          const expiry = await probe.read(key)
+          ok(
+            expiry !== undefined && Math.abs(expiry - first) <= EXPIRY_SLACK_MS,
+            `after markDelegationEpoch(${epoch}): expiry unchanged (was ${first}, now ${expiry})`,
+          )
+        }
+        await expectExpiry(key, 120_500, () => f.store.markDelegationEpoch(f.zoneId, 7, 120_500), 'raise to 7')
+        equal(await f.store.currentDelegationEpoch(f.zoneId), 7, 'epoch after the raise')
       },
     })
   }

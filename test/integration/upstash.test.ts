@@ -100,6 +100,13 @@ describe.skipIf(found.skip !== undefined)(found.skip ?? 'Upstash store on redis-
     },
     // PX has millisecond precision; 1100 ms leaves room for the HTTP round trips inside the TTL.
     ttl: { shortTtlMs: 1100 },
+    // The expiry Redis holds, read straight from redis-server (PTTL: ms left, negative when none).
+    expiry: {
+      async read(key) {
+        const pttl = (await redisCommand(redis.port, 'PTTL', key)) as number
+        return pttl < 0 ? undefined : Date.now() + pttl
+      },
+    },
   })
   for (const c of storeContract(contract('upstash (injected client)', () => injected()))) test(c.name, () => c.run())
   for (const c of storeContract(contract('upstash (fromEnv)', () => fromEnv()))) test(c.name, () => c.run())

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config'
 import examples from './vitest.config.js'
 
-// The Cloudflare Worker example's smoke test, a step of its own (it starts `wrangler dev`), kept out
-// of the other examples' `*.test.ts` run so it does not run twice.
+// The smoke tests of the examples served by `wrangler dev` (the Cloudflare Worker example and the
+// Hono example as a Worker), a step of their own, kept out of the other examples' `*.test.ts` run
+// so they do not run twice. One file at a time (the examples config), as each start rebuilds dist/.
 export default defineConfig({
   ...examples,
-  test: { ...examples.test, include: ['test/examples/cloudflare-worker.smoke.ts'] },
+  test: { ...examples.test, include: ['test/examples/*.smoke.ts'] },
 })

@@ -1,4 +1,5 @@
-// The same Hono app as a Cloudflare Worker (`wrangler dev` / `wrangler deploy` in this folder).
+// The same Hono app as a Cloudflare Worker: `npm run example:hono-worker` from the repository root
+// (`wrangler dev`, the vars passed from its environment), `wrangler deploy` in this folder.
 // CARACAL_* come from the Worker's vars; UPSTASH_REDIS_REST_URL/TOKEN from vars or secrets.
 import { MemoryRevocationStore, type RevocationStore } from 'caracal-fetch'
 import { UpstashRevocationStore } from 'caracal-fetch/upstash'

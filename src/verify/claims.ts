@@ -48,10 +48,13 @@ function optionalStringArray(payload: Payload, claim: string, nonEmpty: boolean)
   return Object.freeze(value.slice()) as readonly string[]
 }
 
-function optionalInt(payload: Payload, claim: string): number | undefined {
+/** An optional integer claim; `signed` allows values below zero (only `nbf` is unbounded in the contract). */
+function optionalInt(payload: Payload, claim: string, signed = false): number | undefined {
   const value = payload[claim]
   if (value === undefined || value === null) return undefined
-  if (!isIntAtLeastZero(value)) throw invalid(claim, 'must be an integer >= 0')
+  if (signed) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(claim, 'must be an integer')
+  } else if (!isIntAtLeastZero(value)) throw invalid(claim, 'must be an integer >= 0')
   return value
 }
 
@@ -120,11 +123,7 @@ export function mandateFromPayload(payload: unknown, expected: ClaimExpectations
   // No tolerance on expiry: Caracal re-checks `exp <= now` at execution time.
   if (exp <= nowS) throw invalid('exp', `expired ${nowS - exp}s ago`)
 
-  // `nbf` is only "integer seconds" in the contract (no lower bound, unlike exp and iat).
-  const nbfClaim = claims['nbf']
-  const nbf = nbfClaim === undefined || nbfClaim === null ? undefined : nbfClaim
-  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isSafeInteger(nbf)))
-    throw invalid('nbf', 'must be an integer')
+  const nbf = optionalInt(claims, 'nbf', true)
   if (nbf !== undefined && nbf > nowS + CLOCK_TOLERANCE_S) throw invalid('nbf', 'is in the future')
 
   const iat = claims['iat']

@@ -215,7 +215,10 @@ for (const runtime of runtimes) {
   for (const [name, [variant, pool]] of Object.entries(SCENARIOS))
     await load(servers[variant].url, pool, quick ? 0.3 : 1) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, [variant, pool, status]] of Object.entries(SCENARIOS)) {
+    // Every other round runs the scenarios in reverse, so no variant always goes first or second.
+    const order = Object.entries(SCENARIOS)
+    if (round % 2 === 1) order.reverse()
+    for (const [name, [variant, pool, status]] of order) {
       const r = await load(servers[variant].url, pool, DURATION_S)
       const wrong = status === 200 ? r.non2xx : r['2xx']
       if (wrong > 0 || r.errors > 0 || r.requests.total === 0) {
@@ -388,7 +391,8 @@ if (!quick) {
     '',
     `Method: each runtime serves every variant from its own process (bench/server.mjs: Node through`,
     '`@hono/node-server`, `Bun.serve`, `Deno.serve`); autocannon loads them on loopback. Every round measures',
-    `every scenario once for ${DURATION_S} s, interleaved; ${ROUNDS} rounds; ratios are per-round and the table gives`,
+    `every scenario once for ${DURATION_S} s, interleaved, in reverse order every other round; ${ROUNDS} rounds;`,
+    'ratios are per-round and the table gives',
     'their median (min-max). "Every mandate new" cycles through a pool of distinct mandates larger than the',
     'cache; the jose baseline is `jwtVerify` with `createLocalJWKSet` (keys imported once), refusing with the',
     "same response bytes as withCaracal (Caracal's JSON body and `WWW-Authenticate`, as precomputed constants).",

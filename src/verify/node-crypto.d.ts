@@ -22,6 +22,6 @@ declare module 'node:crypto' {
 
 declare module 'node:buffer' {
   export const Buffer: {
-    from(input: string, encoding: 'base64url' | 'latin1'): Uint8Array
+    from(input: string, encoding: 'base64url' | 'latin1' | 'utf8'): Uint8Array
   }
 }

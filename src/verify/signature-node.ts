@@ -27,8 +27,8 @@ export const primitive: SignaturePrimitive = {
       )
     })
   },
-  // Buffer's native decoder skips characters outside the alphabet instead of throwing; the verifier
-  // checks the token against the base64url character set before decoding, so nothing is skipped.
+  // Buffer's native decoder skips characters outside the alphabet instead of throwing; see
+  // SignaturePrimitive.decodeBase64url for why the verifier never depends on that.
   decodeBase64url: (input) => Buffer.from(input, 'base64url'),
-  encodeAscii: (input) => Buffer.from(input, 'latin1'),
+  encodeSigningInput: (input) => Buffer.from(input, 'utf8'),
 }

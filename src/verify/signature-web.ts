@@ -2,7 +2,7 @@ import { base64url, importJWK } from 'jose'
 import type { SignaturePrimitive } from './signature.js'
 
 const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const
-const ascii = new TextEncoder()
+const utf8 = new TextEncoder()
 
 // TC39 Uint8Array.fromBase64 (Bun, Deno, recent V8): native and strict. jose's decoder elsewhere.
 const NativeBytes = Uint8Array as { fromBase64?: (s: string, o: { alphabet: 'base64url' }) => Uint8Array }
@@ -26,5 +26,5 @@ export const primitive: SignaturePrimitive = {
     )
   },
   decodeBase64url,
-  encodeAscii: (input) => ascii.encode(input),
+  encodeSigningInput: (input) => utf8.encode(input),
 }

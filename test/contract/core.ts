@@ -567,8 +567,15 @@ export function coreContract(): ContractCase[] {
         equal(typeof m.issuedAt, 'number', 'issuedAt')
         ok(m.expiresAt > m.issuedAt, 'expiresAt')
         ok(Object.isFrozen(m) && Object.isFrozen(m.claims) && Object.isFrozen(m.scopes), 'frozen')
+        for (const list of [m.audience, m.targets, m.delegationPath, m.delegationChain]) {
+          ok(Object.isFrozen(list), `frozen ${JSON.stringify(list)}`)
+        }
+        for (const name of ['aud', 'target', 'delegation_path']) {
+          ok(Object.isFrozen(m.claims[name]), `raw claim ${name} frozen`)
+        }
         const rawChain = m.claims['delegation_chain'] as object[]
         ok(Object.isFrozen(rawChain) && Object.isFrozen(rawChain[0]), 'nested raw claims frozen')
+        ok(Object.getPrototypeOf(m.claims) === Object.prototype, 'claims keep their prototype')
       },
     },
     {
@@ -692,6 +699,43 @@ export function coreContract(): ContractCase[] {
         const huge = await f.call(undefined, { authorization: `Bearer ${'A'.repeat(1_000_000)}` })
         equal(huge.status, 401, 'a 1 MB header')
         equal(f.calls, 0, 'handler calls')
+      },
+    },
+    {
+      name: 'a signed token altered anywhere outside the base64url alphabet is refused, and the original still passes',
+      async run() {
+        const f = await fixture()
+        // A signature holding "-" or "_", so that one case swaps in the standard alphabet's "+" or
+        // "/", which a lenient decoder (Node's Buffer) reads as the same bytes.
+        let valid = await f.dev.mint()
+        while (!/[-_]/.test(valid.split('.')[2]!)) valid = await f.dev.mint()
+        const [h, p, s] = valid.split('.') as [string, string, string]
+        const mid = p.length >> 1
+        const at = s.search(/[-_]/)
+        const altered = [
+          // In the payload: characters a lenient decoder skips or maps onto the alphabet.
+          `${h}.${p.slice(0, mid)} ${p.slice(mid)}.${s}`,
+          `${h}.${p.slice(0, mid)}\t${p.slice(mid)}.${s}`,
+          `${h}.${p.slice(0, mid)}=${p.slice(mid)}.${s}`,
+          `${h}.${p}=.${s}`,
+          `${h}.${p.replace(/-/g, '+').replace(/_/g, '/')}${/[-_]/.test(p) ? '' : '+'}.${s}`,
+          `${h}.${p.slice(0, mid)}\u00e9${p.slice(mid + 1)}.${s}`,
+          `${h}.${p.slice(0, mid)}\u0080${p.slice(mid)}.${s}`,
+          // In the header and the signature.
+          `${h} .${p}.${s}`,
+          `${h}=.${p}.${s}`,
+          `${h}.${p}.${s.slice(0, at)}${s[at] === '-' ? '+' : '/'}${s.slice(at + 1)}`,
+          `${h}.${p}.${s.slice(0, 40)}\u00e9${s.slice(41)}`,
+          `${h}.${p}.${s.slice(0, 85)}=`,
+          `${h}.${p}.${s.slice(0, 84)}==`,
+        ]
+        for (const token of altered) {
+          const res = await f.call(undefined, { authorization: `Bearer ${token}` })
+          equal(res.status, 401, `status for ${JSON.stringify(token.slice(0, 12))}...`)
+          equal(((await res.json()) as { error: string }).error, 'invalid_token', 'code')
+        }
+        equal(f.calls, 0, 'handler calls')
+        equal((await f.call(valid)).status, 200, 'the unaltered token')
       },
     },
     {

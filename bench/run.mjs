@@ -134,7 +134,23 @@ async function startServer(runtime, variant) {
     })
     child.on('exit', (code) => reject(new Error(`${runtime} ${variant} server exited with ${code}`)))
   })
-  return { url: `http://127.0.0.1:${port}/x`, stop: () => child.kill('SIGKILL') }
+  return { url: `http://127.0.0.1:${port}/x`, pid: child.pid, stop: () => child.kill('SIGKILL') }
+}
+
+// CPU time of a server process (all its threads) and of its main thread, in microseconds, from
+// Linux /proc; undefined elsewhere. Clock ticks are 10 ms, so only seconds-long loads are resolved.
+function cpuTimes(pid) {
+  const read = (path) => {
+    try {
+      const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ')
+      return (Number(fields[11]) + Number(fields[12])) * 10_000
+    } catch {
+      return undefined
+    }
+  }
+  const all = read(`/proc/${pid}/stat`)
+  const main = read(`/proc/${pid}/task/${pid}/stat`)
+  return all === undefined || main === undefined ? undefined : { all, main }
 }
 
 function load(url, pool, seconds) {
@@ -186,6 +202,13 @@ const RATIOS = [
   ['every mandate new: hono/jwk / bare', 'hono/jwk, every mandate new', 'bare', ''],
 ]
 
+// Server CPU per request (Linux /proc), caracal / jose: all threads (the signature primitive's
+// worker threads included) and the main thread alone.
+const CPU_RATIOS = [
+  ['every mandate new', 'caracal, every mandate new', 'jose, every mandate new'],
+  ['bad signature', 'caracal, bad signature', 'jose, bad signature'],
+]
+
 // Asynchronous on purpose: the cold-start measurement fetches the JWKS from this process.
 async function runMicro(runtime) {
   const { cmd, args } = RUNTIMES[runtime]
@@ -212,6 +235,7 @@ for (const runtime of runtimes) {
   for (const variant of new Set(Object.values(SCENARIOS).map(([v]) => v)))
     servers[variant] = await startServer(runtime, variant)
   const rps = Object.fromEntries(Object.keys(SCENARIOS).map((k) => [k, []]))
+  const cpu = Object.fromEntries(Object.keys(SCENARIOS).map((k) => [k, []]))
   for (const [name, [variant, pool]] of Object.entries(SCENARIOS))
     await load(servers[variant].url, pool, quick ? 0.3 : 1) // warm-up
   for (let round = 0; round < ROUNDS; round++) {
@@ -219,7 +243,15 @@ for (const runtime of runtimes) {
     const order = Object.entries(SCENARIOS)
     if (round % 2 === 1) order.reverse()
     for (const [name, [variant, pool, status]] of order) {
+      const before = cpuTimes(servers[variant].pid)
       const r = await load(servers[variant].url, pool, DURATION_S)
+      const after = cpuTimes(servers[variant].pid)
+      if (before && after && r.requests.total > 0) {
+        cpu[name].push({
+          all: (after.all - before.all) / r.requests.total,
+          main: (after.main - before.main) / r.requests.total,
+        })
+      }
       const wrong = status === 200 ? r.non2xx : r['2xx']
       if (wrong > 0 || r.errors > 0 || r.requests.total === 0) {
         problems.push(
@@ -235,6 +267,12 @@ for (const runtime of runtimes) {
     const perRound = rps[a].map((x, i) => x / rps[b][i])
     return { label, ratio: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), target }
   })
+  // Why a req/s ratio is what it is: the server's CPU per request, all threads and main thread.
+  const cpuRatios = CPU_RATIOS.flatMap(([label, a, b]) => {
+    if (cpu[a].length !== ROUNDS || cpu[b].length !== ROUNDS) return []
+    const ratio = (key) => median(cpu[a].map((x, i) => x[key] / cpu[b][i][key]))
+    return [{ label, all: ratio('all'), main: ratio('main') }]
+  })
   // The fastest raw ES256 primitive of this runtime, per mode (every '... verify' case is a primitive).
   const fastest = {}
   for (const [mode, ns] of Object.entries(micro.nsPerOp)) {
@@ -246,6 +284,7 @@ for (const runtime of runtimes) {
     micro,
     rps: Object.fromEntries(Object.entries(rps).map(([k, v]) => [k, median(v)])),
     ratios,
+    cpuRatios,
     fastest,
   }
   printRuntime(runtime)
@@ -298,7 +337,7 @@ function fmtRatio(r) {
 }
 
 function runtimeTable(runtime) {
-  const { micro, ratios, fastest } = report[runtime]
+  const { micro, ratios, cpuRatios, fastest } = report[runtime]
   const { sequential, concurrent } = micro.nsPerOp
   const lines = [
     `### ${micro.runtime} (signature primitive in use: ${micro.primitive})`,
@@ -307,6 +346,14 @@ function runtimeTable(runtime) {
     '|---|---|---|',
     ...ratios.map((r) => `| ${r.label} | ${fmtRatio(r)} | ${r.target || '-'} |`),
     '',
+    ...(cpuRatios.length === 0
+      ? []
+      : [
+          '| server CPU time per request, caracal / jose (median of rounds) | all threads | main thread |',
+          '|---|---|---|',
+          ...cpuRatios.map((c) => `| ${c.label} | ${c.all.toFixed(2)} | ${c.main.toFixed(2)} |`),
+          '',
+        ]),
     `| in process, ns per call relative to the fastest primitive | one at a time (${fastest.sequential.name} = 1) | 16 in flight (${fastest.concurrent.name} = 1) | target |`,
     '|---|---|---|---|',
     ...Object.keys(sequential).map(
@@ -404,6 +451,12 @@ if (!quick) {
     'call at a time, but used by caracal-fetch it served 0.63 x the req/s of jose over HTTP (it holds the',
     'event loop for the whole verify) against 0.99 for Web Crypto, measured side by side on 2026-11-24; so',
     'Bun, like Deno and Workers, gets Web Crypto, and Node gets node:crypto on its thread pool.',
+    '',
+    'The server CPU table divides each server process\'s CPU time (Linux /proc, all threads and the main',
+    'thread alone) by the requests it served, per round, and gives the median caracal / jose ratio. It',
+    'shows where a req/s ratio comes from: with the load generator on the same 2 cores, req/s follows',
+    'the CPU a request costs all threads together, and on Bun and Deno the signature primitive, the same',
+    'Web Crypto call on both sides and run off the main thread, is most of it.',
     '',
     ...runtimes.map((r) => runtimeTable(r) + '\n'),
     ...(upstashReport

@@ -90,9 +90,8 @@ const sharedLists = new Map<string, readonly string[]>()
 const MAX_SHARED_LISTS = 1024
 const MAX_SHARED_KEY = 1024
 
+/** Freezes a list not yet shared and keeps it under `key` (callers look the key up first). */
 function share(key: string, list: string[]): readonly string[] {
-  const known = sharedLists.get(key)
-  if (known !== undefined) return known
   Object.freeze(list)
   if (key.length <= MAX_SHARED_KEY) {
     if (sharedLists.size >= MAX_SHARED_LISTS) sharedLists.clear()
@@ -108,7 +107,7 @@ function frozenList(items: string[]): readonly string[] {
   // Length-prefixed, so no two different lists share a key whatever their strings hold.
   let key = 'l'
   for (let i = 0; i < items.length; i++) key += `${items[i]!.length}:${items[i]}`
-  return share(key, items)
+  return sharedLists.get(key) ?? share(key, items)
 }
 
 function scopesOf(scope: string): readonly string[] {

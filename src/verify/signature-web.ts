@@ -4,7 +4,8 @@ import type { SignaturePrimitive } from './signature.js'
 const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const
 const utf8 = new TextEncoder()
 
-// TC39 Uint8Array.fromBase64 (Bun, Deno, recent V8): native and strict. jose's decoder elsewhere.
+// TC39 Uint8Array.fromBase64 (Bun, Deno, recent V8): native, and throws on '+' and '/'. jose's
+// decoder elsewhere. Neither is strict about whitespace or padding; see SignaturePrimitive.
 const NativeBytes = Uint8Array as { fromBase64?: (s: string, o: { alphabet: 'base64url' }) => Uint8Array }
 const decodeBase64url: (input: string) => Uint8Array =
   typeof NativeBytes.fromBase64 === 'function'

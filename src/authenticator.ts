@@ -244,6 +244,18 @@ export class Authenticator {
     ) {
       throw new TypeError(`${where}: \`mandateCache\` must be false or { maxEntries, maxBytes, maxAgeMs }`)
     }
+    if (typeof options.mandateCache === 'object' && options.mandateCache !== null) {
+      const { maxEntries, maxBytes, maxAgeMs } = options.mandateCache
+      for (const [name, value] of [
+        ['maxEntries', maxEntries],
+        ['maxBytes', maxBytes],
+      ] as const) {
+        if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+          throw new TypeError(`${where}: \`mandateCache.${name}\` must be a positive integer`)
+        }
+      }
+      positive(where, 'mandateCache.maxAgeMs', maxAgeMs, 1)
+    }
     this.#now = options.now ?? Date.now
 
     const revocations = options.revocations as unknown

@@ -113,7 +113,13 @@ function frozenList(items: string[]): readonly string[] {
 function scopesOf(scope: string): readonly string[] {
   if (scope.length === 0) return EMPTY
   const key = `s${scope}`
-  return sharedLists.get(key) ?? share(key, scope.split(/\s+/).filter((s) => s.length > 0))
+  return (
+    sharedLists.get(key) ??
+    share(
+      key,
+      scope.split(/\s+/).filter((s) => s.length > 0),
+    )
+  )
 }
 
 function isStringList(value: unknown): value is string[] {
@@ -162,7 +168,8 @@ export function mandateFromPayload(payload: unknown, expected: ClaimExpectations
     throw invalid('iss', `is ${JSON.stringify(iss)}, expected ${JSON.stringify(expected.issuer)}`)
 
   const aud = claims['aud']
-  if (typeof aud !== 'string' && !isStringList(aud)) throw invalid('aud', 'is missing or not a string or array of strings')
+  if (typeof aud !== 'string' && !isStringList(aud))
+    throw invalid('aud', 'is missing or not a string or array of strings')
   if (typeof aud === 'string' ? aud !== expected.audience : !aud.includes(expected.audience)) {
     throw invalid('aud', `does not contain ${JSON.stringify(expected.audience)}`)
   }

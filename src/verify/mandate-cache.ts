@@ -29,8 +29,11 @@ interface Entry {
 
 /**
  * Per-isolate cache of fully verified mandates, keyed by the exact token string. Only verified
- * mandates enter, so a flood of bad tokens cannot evict anything; a flood of valid ones evicts one
- * entry (expired first, then the oldest) per insertion beyond the limits, never more.
+ * mandates enter, so a flood of bad tokens cannot evict anything. Once the cache is full, a new
+ * token is admitted only the second time it is verified (a small table of fingerprints remembers
+ * the first time), and then evicts one entry (expired first, then the oldest). So a flood of valid
+ * tokens that are each used once, or a pool of tokens larger than the cache, evicts nothing and
+ * does not churn the heap; a mandate that is reused still gets in, one verification later.
  */
 export class MandateCache {
   readonly #entries = new Map<string, Entry>()
@@ -38,6 +41,8 @@ export class MandateCache {
   readonly #maxBytes: number
   readonly #maxAgeMs: number
   #bytes = 0
+  /** Fingerprints of tokens turned away at capacity, one per slot; see #seenBefore. */
+  #seen: Uint32Array | undefined
 
   constructor(options: MandateCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000
@@ -72,7 +77,8 @@ export class MandateCache {
     if (bytes > this.#maxBytes) return
     const previous = this.#entries.get(token)
     if (previous !== undefined) this.#delete(token, previous)
-    while (this.#entries.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
+    else if (this.#isFull(bytes) && !this.#seenBefore(token)) return
+    while (this.#isFull(bytes)) {
       if (!this.#evictOne(nowMs)) break
     }
     this.#entries.set(token, { mandate, kid, expiresAtMs, bytes })
@@ -82,6 +88,37 @@ export class MandateCache {
   clear(): void {
     this.#entries.clear()
     this.#bytes = 0
+    this.#seen = undefined
+  }
+
+  #isFull(bytes: number): boolean {
+    return this.#entries.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes
+  }
+
+  /**
+   * True when `token` was turned away once already (and forgets it); otherwise remembers it.
+   * Admitting on the first sight at capacity would evict a mandate in use for one that may never
+   * come back, and every such entry outlives enough garbage collections to be promoted to the old
+   * generation: under a pool of tokens larger than the cache that churn cost more than the lookup.
+   */
+  #seenBefore(token: string): boolean {
+    // Allocated on the first full insertion: 4 bytes a slot, about two slots per entry, at most 64 KiB.
+    this.#seen ??= new Uint32Array(Math.min(16_384, Math.max(64, 2 ** Math.ceil(Math.log2(this.#maxEntries * 2)))))
+    // FNV-1a over the length and the last characters: for a verified token those are the ES256
+    // signature, which the STS draws at random, so tokens spread evenly. A collision only admits a
+    // verified mandate one sighting early.
+    let hash = 0x811c9dc5 ^ token.length
+    for (let i = Math.max(0, token.length - 24); i < token.length; i++) {
+      hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193)
+    }
+    const fingerprint = (hash | 1) >>> 0 // never 0, the empty slot
+    const slot = ((hash >>> 16) ^ hash) & (this.#seen.length - 1)
+    if (this.#seen[slot] === fingerprint) {
+      this.#seen[slot] = 0
+      return true
+    }
+    this.#seen[slot] = fingerprint
+    return false
   }
 
   #delete(token: string, entry: Entry): void {

@@ -104,16 +104,13 @@ describe('frozen claim lists, shared by content across mandates', () => {
   test('a handler cannot change what the next request with the same claims sees', async () => {
     const s = await setup()
     const seen: ReturnType<typeof getMandate>[] = []
-    const h = withCaracal(
-      (request) => {
-        const m = getMandate(request)
-        seen.push(m)
-        expect(() => (m.scopes as string[]).push('admin')).toThrow(TypeError)
-        expect(() => ((m.claims['aud'] as string[])[0] = 'x')).toThrow(TypeError)
-        return new Response('ok')
-      },
-      s.options,
-    )
+    const h = withCaracal((request) => {
+      const m = getMandate(request)
+      seen.push(m)
+      expect(() => (m.scopes as string[]).push('admin')).toThrow(TypeError)
+      expect(() => ((m.claims['aud'] as string[])[0] = 'x')).toThrow(TypeError)
+      return new Response('ok')
+    }, s.options)
     for (let i = 0; i < 2; i++) expect((await h(s.req(await s.dev.mint({ scope: 'billing:read' })))).status).toBe(200)
     expect(seen.map((m) => [...m.scopes])).toEqual([['billing:read'], ['billing:read']])
     expect(seen.map((m) => [...m.audience])).toEqual([[AUDIENCE], [AUDIENCE]])

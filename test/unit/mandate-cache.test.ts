@@ -94,6 +94,38 @@ describe('the verified-mandate cache through withCaracal', () => {
     expect(await call(token)).toBe(401)
   })
 
+  test('when full, mandates used once do not push out one in use; a reused one gets in on its second request', async () => {
+    const { dev, call } = await setup({ mandateCache: { maxEntries: 4 } })
+    const hot = await dev.mint({ sid: 'hot' })
+    expect(await call(hot)).toBe(200)
+    for (let i = 0; i < 3; i++) expect(await call(await dev.mint({ sid: `fill-${i}` }))).toBe(200)
+    for (let i = 0; i < 40; i++) expect(await call(await dev.mint({ sid: `once-${i}` }))).toBe(200)
+    let before = counter.verifies
+    expect(await call(hot)).toBe(200)
+    expect(counter.verifies).toBe(before)
+
+    const reused = await dev.mint({ sid: 'reused' })
+    before = counter.verifies
+    for (let i = 0; i < 5; i++) expect(await call(reused)).toBe(200)
+    expect(counter.verifies).toBe(before + 2)
+  })
+
+  test('cache limits are checked when the handler is built', () => {
+    const build = (mandateCache: unknown) => () =>
+      withCaracal(() => new Response('ok'), {
+        audience: AUDIENCE,
+        issuer: 'https://sts.example',
+        zoneId: 'zone-a',
+        revocations: new MemoryRevocationStore(),
+        mandateCache: mandateCache as CaracalOptions['mandateCache'],
+      })
+    expect(build({ maxEntries: 0 })).toThrow(/mandateCache\.maxEntries` must be a positive integer/)
+    expect(build({ maxEntries: 2.5 })).toThrow(/mandateCache\.maxEntries/)
+    expect(build({ maxBytes: -1 })).toThrow(/mandateCache\.maxBytes` must be a positive integer/)
+    expect(build({ maxAgeMs: Number.NaN })).toThrow(/mandateCache\.maxAgeMs` must be a positive number/)
+    expect(build({ maxEntries: 1, maxBytes: 4096, maxAgeMs: 1000 })).not.toThrow()
+  })
+
   test('a flood of bad tokens never enters the cache nor evicts a good one', async () => {
     const { dev, call } = await setup({ mandateCache: { maxEntries: 4 } })
     const good = await dev.mint()
@@ -126,14 +158,46 @@ describe('MandateCache bounds', () => {
     expect(cache.size).toBeGreaterThan(0)
   })
 
-  test('it evicts one entry per insertion when full, never more, oldest first', () => {
+  test('when full, a new token gets in on its second verification and evicts the oldest entry, never more', () => {
     const cache = new MandateCache({ maxEntries: 100 })
     for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
     expect(cache.size).toBe(100)
     cache.set('t100', 'k', fakeMandate(exp), now)
+    expect(cache.get('t100', now, always)).toBeUndefined()
+    expect(cache.get('t0', now, always)).toBeDefined()
+    cache.set('t100', 'k', fakeMandate(exp), now)
     expect(cache.size).toBe(100)
+    expect(cache.get('t100', now, always)).toBeDefined()
     expect(cache.get('t0', now, always)).toBeUndefined()
     for (let i = 1; i <= 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+  })
+
+  test('when full, a flood of tokens each verified once evicts nothing', () => {
+    const cache = new MandateCache({ maxEntries: 100 })
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 50_000; i++)
+      cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 'k', fakeMandate(exp), now)
+    expect(cache.size).toBe(100)
+    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+  })
+
+  test('below the bounds every verified token is cached at once', () => {
+    const cache = new MandateCache({ maxEntries: 100 })
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+  })
+
+  test('the byte bound also admits a new token only on its second verification', () => {
+    const cache = new MandateCache({ maxBytes: 3 * (512 + 2 * 64) })
+    const token = (i: number) => `${i}`.padStart(64, 'z')
+    for (let i = 0; i < 3; i++) cache.set(token(i), 'k', fakeMandate(exp), now)
+    expect(cache.size).toBe(3)
+    cache.set(token(3), 'k', fakeMandate(exp), now)
+    expect(cache.get(token(3), now, always)).toBeUndefined()
+    cache.set(token(3), 'k', fakeMandate(exp), now)
+    expect(cache.get(token(3), now, always)).toBeDefined()
+    expect(cache.get(token(0), now, always)).toBeUndefined()
+    expect(cache.bytes).toBeLessThanOrEqual(3 * (512 + 2 * 64))
   })
 
   test('an expired entry is evicted before a live one', () => {
@@ -142,8 +206,11 @@ describe('MandateCache bounds', () => {
     cache.set('short', 'k', fakeMandate(now / 1000 + 10), now)
     cache.set('live-2', 'k', fakeMandate(exp), now)
     cache.set('new', 'k', fakeMandate(exp), now + 20_000)
+    cache.set('new', 'k', fakeMandate(exp), now + 20_000)
+    expect(cache.get('new', now + 20_000, always)).toBeDefined()
     expect(cache.get('short', now, always)).toBeUndefined()
     expect(cache.get('live-1', now + 20_000, always)).toBeDefined()
+    expect(cache.get('live-2', now + 20_000, always)).toBeDefined()
   })
 
   test('an entry larger than maxBytes is not cached', () => {

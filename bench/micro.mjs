@@ -85,7 +85,7 @@ async function batch(fn, n, concurrent) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const rounds = quick ? 1 : 7
+const rounds = quick ? 1 : 11
 const samples = { sequential: {}, concurrent: {} }
 for (const mode of Object.keys(samples)) for (const k of Object.keys(cases)) samples[mode][k] = []
 for (const [name, fn] of Object.entries(cases)) await batch(fn, expensive.has(name) ? 256 : 4096, false) // warm-up
@@ -136,4 +136,4 @@ const runtime = globalThis.Bun
   : globalThis.Deno
     ? `deno ${Deno.version.deno}`
     : `node ${process.versions.node}`
-console.log(`RESULT ${JSON.stringify({ runtime, primitive: primitive.name, nsPerOp, coldStart })}`)
+console.log(`RESULT ${JSON.stringify({ runtime, primitive: primitive.name, nsPerOp, samples, coldStart })}`)

@@ -30,8 +30,9 @@ interface Entry {
 /**
  * Per-isolate cache of fully verified mandates, keyed by the exact token string. Only verified
  * mandates enter, so a flood of bad tokens cannot evict anything. Once the cache is full, a new
- * token is admitted only the second time it is verified (a small table of fingerprints remembers
- * the first time), and then evicts one entry (expired first, then the oldest). So a flood of valid
+ * token is admitted at once if the oldest entry has expired, and otherwise only the second time it
+ * is verified (a small table of fingerprints remembers the first time); it then evicts one entry
+ * (expired first, then the oldest). So a flood of valid
  * tokens that are each used once, or a pool of tokens larger than the cache, evicts nothing and
  * does not churn the heap; a mandate that is reused still gets in, one verification later.
  */
@@ -77,7 +78,7 @@ export class MandateCache {
     if (bytes > this.#maxBytes) return
     const previous = this.#entries.get(token)
     if (previous !== undefined) this.#delete(token, previous)
-    else if (this.#isFull(bytes) && !this.#seenBefore(token)) return
+    else if (this.#isFull(bytes) && !this.#oldestExpired(nowMs) && !this.#seenBefore(token)) return
     while (this.#isFull(bytes)) {
       if (!this.#evictOne(nowMs)) break
     }
@@ -93,6 +94,12 @@ export class MandateCache {
 
   #isFull(bytes: number): boolean {
     return this.#entries.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes
+  }
+
+  /** Room that costs nothing: the oldest insertion (the likeliest to have expired) has expired. */
+  #oldestExpired(nowMs: number): boolean {
+    const oldest = this.#entries.values().next()
+    return oldest.done !== true && oldest.value.expiresAtMs <= nowMs
   }
 
   /**

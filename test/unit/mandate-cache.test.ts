@@ -181,6 +181,15 @@ describe('MandateCache bounds', () => {
     for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
   })
 
+  test('when full of expired entries, a new token is cached at once', () => {
+    const cache = new MandateCache({ maxEntries: 10 })
+    for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 'k', fakeMandate(now / 1000 + 60), now)
+    const later = now + 61_000
+    cache.set('fresh', 'k', fakeMandate(exp), later)
+    expect(cache.get('fresh', later, always)).toBeDefined()
+    expect(cache.size).toBe(10)
+  })
+
   test('below the bounds every verified token is cached at once', () => {
     const cache = new MandateCache({ maxEntries: 100 })
     for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)

@@ -28,7 +28,7 @@ const RUNTIMES = {
   deno: { cmd: bin('deno'), args: ['run', '--allow-read', '--allow-net=127.0.0.1', '--allow-env', '--allow-sys'] },
 }
 const runtimes = runtimesArg ? runtimesArg.split(',') : Object.keys(RUNTIMES)
-const ROUNDS = quick ? 1 : 5
+const ROUNDS = quick ? 1 : 7
 const DURATION_S = quick ? 0.5 : 3
 const CONNECTIONS = 16
 const POOL = quick ? 64 : 1000

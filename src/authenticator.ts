@@ -143,6 +143,12 @@ function decodedPath(path: string): string {
   }
 }
 
+function positiveInteger(where: string, name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new TypeError(`${where}: \`${name}\` must be a positive integer`)
+  }
+}
+
 function positive(where: string, name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -246,14 +252,8 @@ export class Authenticator {
     }
     if (typeof options.mandateCache === 'object' && options.mandateCache !== null) {
       const { maxEntries, maxBytes, maxAgeMs } = options.mandateCache
-      for (const [name, value] of [
-        ['maxEntries', maxEntries],
-        ['maxBytes', maxBytes],
-      ] as const) {
-        if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
-          throw new TypeError(`${where}: \`mandateCache.${name}\` must be a positive integer`)
-        }
-      }
+      positiveInteger(where, 'mandateCache.maxEntries', maxEntries)
+      positiveInteger(where, 'mandateCache.maxBytes', maxBytes)
       positive(where, 'mandateCache.maxAgeMs', maxAgeMs, 1)
     }
     this.#now = options.now ?? Date.now

@@ -32,9 +32,9 @@ interface Entry {
  * mandates enter, so a flood of bad tokens cannot evict anything. Once the cache is full, a new
  * token is admitted at once if the oldest entry has expired, and otherwise only the second time it
  * is verified (a small table of fingerprints remembers the first time); it then evicts one entry
- * (expired first, then the oldest). So a flood of valid
- * tokens that are each used once, or a pool of tokens larger than the cache, evicts nothing and
- * does not churn the heap; a mandate that is reused still gets in, one verification later.
+ * (expired first, then the oldest). So a flood of valid tokens that are each used once, or a pool
+ * of tokens larger than the cache, evicts nothing and does not churn the heap; a mandate that is
+ * reused still gets in, one verification later.
  */
 export class MandateCache {
   readonly #entries = new Map<string, Entry>()

@@ -82,63 +82,37 @@ export class MandateVerifier {
   }
 
   // Not an async function: on the cache-miss path the only wait is the signature primitive, so the
-  // checks before it run synchronously (throwing, which verify() turns into a rejection) and one
+  // checks before it run synchronously (a throw becomes the returned rejection) and one
   // `then` finishes the job, instead of an async frame suspended and resumed around every await.
   #verify(token: string, nowMs: number): Promise<Mandate> {
-    let prepared: Prepared
     try {
-      prepared = this.#prepare(token)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const { kid, signature, signingInput, dot1, dot2 } = prepared
-    const finish = (valid: boolean): Mandate => {
-      // The payload is read only once the signature holds: an unsigned token is only ever told
-      // "invalid signature", and a flood of forged tokens costs no JSON parsing or claim checks.
-      if (!valid) throw invalid('signature does not verify with the zone key')
-      const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
-      const mandate = mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000))
-      this.cache?.set(token, kid, mandate, nowMs)
-      return mandate
-    }
-    const failed = (error: unknown): never => {
-      throw isCaracalError(error) ? error : invalid('signature verification failed', error)
-    }
-    const check = (key: VerificationKey): boolean | Promise<boolean> => {
-      try {
-        return primitive.verify(key, signature, signingInput)
-      } catch (error) {
-        throw invalid('signature verification failed', error)
+      const { kid, signature, signingInput, dot1, dot2 } = this.#prepare(token)
+      const check = (key: VerificationKey): boolean | Promise<boolean> => {
+        try {
+          return primitive.verify(key, signature, signingInput)
+        } catch (error) {
+          throw invalid('signature verification failed', error)
+        }
       }
-    }
-    let key: VerificationKey | Promise<VerificationKey>
-    try {
-      key = this.jwks.getKey(kid)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (isPromise(key)) {
-      return key
-        .then((k) => check(k))
-        .then(
-          (valid) => finish(valid),
-          (error: unknown) => failed(error),
-        )
-    }
-    let verdict: boolean | Promise<boolean>
-    try {
-      verdict = check(key)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (!isPromise(verdict)) {
-      try {
-        return Promise.resolve(finish(verdict))
-      } catch (error) {
-        return Promise.reject(error)
+      const failed = (error: unknown): never => {
+        throw isCaracalError(error) ? error : invalid('signature verification failed', error)
       }
+      const finish = (valid: boolean): Mandate => {
+        // The payload is read only once the signature holds: an unsigned token is only ever told
+        // "invalid signature", and a flood of forged tokens costs no JSON parsing or claim checks.
+        if (!valid) throw invalid('signature does not verify with the zone key')
+        const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
+        const mandate = mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000))
+        this.cache?.set(token, kid, mandate, nowMs)
+        return mandate
+      }
+      const key = this.jwks.getKey(kid)
+      if (isPromise(key)) return key.then(check).then(finish, failed)
+      const verdict = check(key)
+      return isPromise(verdict) ? verdict.then(finish, failed) : Promise.resolve(finish(verdict))
+    } catch (error) {
+      return Promise.reject(error)
     }
-    return verdict.then(finish, (error: unknown) => failed(error))
   }
 
   /** The synchronous shape checks of RFC 7515 section 5.2, up to the signature primitive's inputs. */

@@ -42,13 +42,19 @@ export interface CaracalOptions extends Requirements {
   fetch?: FetchLike
   /** A static JWK set used instead of fetching the JWKS (air-gapped deployments, tests). */
   jwks?: JsonWebKeySet
-  /** Per-path-prefix requirement overrides; the longest matching prefix wins. @default {} */
+  /**
+   * Per-path-prefix requirement overrides; the longest matching prefix wins. A path whose spellings
+   * (as sent, percent-decoded) fall under different routes must meet every one of them. @default {}
+   */
   routes?: Readonly<Record<string, Requirements>>
   /** Path prefixes served without verification (health checks). @default [] */
   exclude?: readonly string[]
   /** RFC 9728 protected resource metadata URL, advertised in `WWW-Authenticate`. */
   resourceMetadata?: string
-  /** Receives every refusal with its operator-facing reason and cause. Errors it throws are ignored. */
+  /**
+   * Receives every refusal with its operator-facing reason and cause. What it throws, or the
+   * promise it returns rejects with, is ignored; the response does not wait for it.
+   */
   onError?: (error: CaracalError, request: Request) => void
   /** Deadline of one JWKS fetch, in ms. @default 3000 */
   jwksTimeoutMs?: number
@@ -79,6 +85,12 @@ const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
 interface Route {
   readonly prefix: string
   readonly requirements: ResolvedRequirements
+  /** `[requirements]`, built once: what a request with one spelling of its path must meet. */
+  readonly checks: readonly ResolvedRequirements[]
+}
+
+function route(prefix: string, requirements: ResolvedRequirements): Route {
+  return { prefix, requirements, checks: Object.freeze([requirements]) }
 }
 
 interface Identity {
@@ -134,13 +146,36 @@ function pathOf(url: string): string {
   return url.slice(start, end)
 }
 
-function decodedPath(path: string): string {
-  if (!path.includes('%')) return path
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    return path
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g
+const ASCII_ESCAPE = /%[0-7][0-9A-Fa-f]/g
+
+/**
+ * Decodes each run of percent-escapes on its own; a run that is not UTF-8 keeps its escapes as
+ * sent except the ASCII ones. One bad escape (`%ZZ`, `%C0`) leaves the rest of the path decoded, as
+ * routers that decode leniently (Hono) see it.
+ */
+function decodeRuns(path: string, decode: (escaped: string) => string): string {
+  return path.replace(ESCAPE_RUN, (run) => {
+    try {
+      return decode(run)
+    } catch {
+      return run.replace(ASCII_ESCAPE, (escape) => decode(escape))
+    }
+  })
+}
+
+/**
+ * The spellings of a path that the router behind us may match on: as sent, decoded the way
+ * decodeURI does (reserved characters such as `%2F` stay encoded) and the way decodeURIComponent
+ * does. Without a `%` there is only one.
+ */
+function spellingsOf(path: string): readonly string[] {
+  const spellings = [path]
+  if (!path.includes('%')) return spellings
+  for (const decoded of [decodeRuns(path, decodeURI), decodeRuns(path, decodeURIComponent)]) {
+    if (!spellings.includes(decoded)) spellings.push(decoded)
   }
+  return spellings
 }
 
 function positiveInteger(where: string, name: string, value: number | undefined): void {
@@ -179,7 +214,7 @@ function storeFailure(error: unknown): CaracalError {
 export class Authenticator {
   readonly #where: string
   readonly #options: CaracalOptions
-  readonly #defaults: ResolvedRequirements
+  readonly #defaults: Route
   readonly #routes: readonly Route[]
   readonly #exclude: readonly string[]
   readonly #render: RenderOptions
@@ -198,21 +233,24 @@ export class Authenticator {
     }
     this.#where = where
     this.#options = { ...options }
-    this.#defaults = resolveRequirements(where, pickRequirements(options))
+    const defaults = resolveRequirements(where, pickRequirements(options))
+    this.#defaults = route('/', defaults)
 
     const routes: Route[] = []
     for (const [prefix, overrides] of Object.entries(options.routes ?? {})) {
       if (typeof overrides !== 'object' || overrides === null) {
         throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] must be an object of requirements`)
       }
-      const unknown = Object.keys(overrides).filter((k) => !(k in this.#defaults))
+      const unknown = Object.keys(overrides).filter((k) => !(k in defaults))
       if (unknown.length > 0) {
         throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] has unknown option(s) ${unknown.join(', ')}`)
       }
-      routes.push({
-        prefix: normalisePrefix(where, 'routes', prefix),
-        requirements: resolveRequirements(`${where}: routes[${JSON.stringify(prefix)}]`, overrides, this.#defaults),
-      })
+      routes.push(
+        route(
+          normalisePrefix(where, 'routes', prefix),
+          resolveRequirements(`${where}: routes[${JSON.stringify(prefix)}]`, overrides, defaults),
+        ),
+      )
     }
     this.#routes = routes.sort((a, b) => b.prefix.length - a.prefix.length)
     if (options.exclude !== undefined && !Array.isArray(options.exclude)) {
@@ -220,8 +258,19 @@ export class Authenticator {
     }
     this.#exclude = (options.exclude ?? []).map((p) => normalisePrefix(where, 'exclude', p))
 
-    if (options.resourceMetadata !== undefined && issuerProblem(options.resourceMetadata) !== undefined) {
-      throw new TypeError(`${where}: \`resourceMetadata\` must be an https URL`)
+    if (options.resourceMetadata !== undefined) {
+      const url: unknown = options.resourceMetadata
+      // It goes verbatim into a quoted-string of `WWW-Authenticate`: printable ASCII, no quote or
+      // backslash (the URL parser would quietly drop a newline that the header cannot carry).
+      const problem =
+        typeof url !== 'string'
+          ? 'is not a string'
+          : !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(url)
+            ? 'must be printable ASCII without spaces, quotes or backslashes (percent-encode the rest)'
+            : issuerProblem(url)
+      if (problem !== undefined) {
+        throw new TypeError(`${where}: \`resourceMetadata\` ${JSON.stringify(url)} ${problem}`)
+      }
     }
     this.#render = { resourceMetadata: options.resourceMetadata }
     if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -306,15 +355,11 @@ export class Authenticator {
    * adds no promise to the common case; a promise otherwise.
    */
   authenticate(request: Request, env?: unknown): AuthOutcome | Promise<AuthOutcome> {
-    let requirements = this.#defaults
+    let checks = this.#defaults.checks
     if (this.#exclude.length > 0 || this.#routes.length > 0) {
-      const raw = pathOf(request.url)
-      const decoded = decodedPath(raw)
-      // Excluded only when both spellings are: an encoded path must not slip past verification.
-      if (this.#exclude.some((p) => matchesPrefix(raw, p)) && this.#exclude.some((p) => matchesPrefix(decoded, p))) {
-        return EXCLUDED
-      }
-      requirements = this.#route(decoded)
+      const found = this.#checksFor(pathOf(request.url))
+      if (found === undefined) return EXCLUDED
+      checks = found
     }
     try {
       const { verifier, store } = this.#context(env)
@@ -322,11 +367,11 @@ export class Authenticator {
       const mandate = verifier.verify(token, this.#now())
       if (isPromise(mandate)) {
         return mandate.then(
-          (verified) => this.#admit(verified, requirements, store, request),
+          (verified) => this.#admit(verified, checks, store, request),
           (caught: unknown) => this.#refusal(caught, request),
         )
       }
-      return this.#admit(mandate, requirements, store, request)
+      return this.#admit(mandate, checks, store, request)
     } catch (caught) {
       return this.#refusal(caught, request)
     }
@@ -334,12 +379,12 @@ export class Authenticator {
 
   #admit(
     mandate: Mandate,
-    requirements: ResolvedRequirements,
+    checks: readonly ResolvedRequirements[],
     store: RevocationStore,
     request: Request,
   ): AuthOutcome | Promise<AuthOutcome> {
     try {
-      checkRequirements(mandate, requirements)
+      for (const requirements of checks) checkRequirements(mandate, requirements)
       const revocation = this.#checkRevocation(store, mandate)
       if (revocation === undefined) return { kind: 'verified', mandate }
       return revocation.then(
@@ -372,10 +417,26 @@ export class Authenticator {
     await this.#context(env).verifier.jwks.load()
   }
 
-  /** The requirements for a path: the longest matching `routes` prefix, else the defaults. */
-  #route(path: string): ResolvedRequirements {
-    for (const route of this.#routes) if (matchesPrefix(path, route.prefix)) return route.requirements
+  /** The route of one spelling of a path: the longest matching `routes` prefix, else the defaults. */
+  #route(path: string): Route {
+    for (const route of this.#routes) if (matchesPrefix(path, route.prefix)) return route
     return this.#defaults
+  }
+
+  /**
+   * What a request to `path` must meet, or undefined when it is excluded. Every spelling of the
+   * path counts: it is excluded only when all of them are (an encoded path must not slip past
+   * verification), and it must meet the routes of all of them (the router behind us may decode
+   * differently, so `/%61dmin/x%ZZ` is held to `/admin`'s requirements).
+   */
+  #checksFor(path: string): readonly ResolvedRequirements[] | undefined {
+    const spellings = spellingsOf(path)
+    const excluded = (spelling: string): boolean => this.#exclude.some((prefix) => matchesPrefix(spelling, prefix))
+    if (this.#exclude.length > 0 && spellings.every(excluded)) return undefined
+    if (spellings.length === 1) return this.#route(path).checks
+    const routes = new Set(spellings.map((spelling) => this.#route(spelling)))
+    if (routes.size === 1) return routes.values().next().value!.checks
+    return [...routes].map((r) => r.requirements)
   }
 
   /** Synchronous when the store answers synchronously (the memory store), a promise otherwise. */
@@ -466,7 +527,7 @@ export class Authenticator {
     try {
       store = this.#storeFactory!(env)
     } catch (error) {
-      throw new CaracalError('server_misconfigured', 'the `revocations` factory threw; see the server logs', {
+      throw new CaracalError('server_misconfigured', 'the `revocations` factory threw (its error is the cause)', {
         cause: error,
       })
     }
@@ -480,10 +541,14 @@ export class Authenticator {
   #report(error: CaracalError, request: Request): void {
     const hook = this.#options.onError
     if (hook === undefined) return
+    // An operator's logging must not change what the client gets: a throw is ignored, and so is
+    // the rejection of an async hook (left alone, it would be an unhandled rejection, which ends a
+    // Node process).
     try {
-      hook(error, request)
+      const result: unknown = hook(error, request)
+      if (isPromise(result)) result.then(undefined, () => {})
     } catch {
-      // An operator's logging must not change what the client gets.
+      // ignored, as above
     }
   }
 }

@@ -85,7 +85,7 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
   server_misconfigured: {
     status: 500,
     description: 'Mandate verification is not configured',
-    hint: 'The server operator must set the missing configuration; see the server logs.',
+    hint: 'The server operator must fix its configuration.',
   },
 }
 

@@ -23,12 +23,14 @@ function wwwAuthenticate(error: CaracalError, description: string, options: Rend
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
 }
 
-/** The client-facing description: Caracal's generic text, with the missing scope named (as Caracal does). */
+/**
+ * The client-facing description: Caracal's generic text, with the missing scope named (as Caracal
+ * does). Nothing else of the reason: it may name the server's configuration, and goes to `onError`.
+ */
 function describe(error: CaracalError): string {
   if (error.code === 'insufficient_scope' && error.missingScopes !== undefined) {
     return `Missing scope: ${error.missingScopes.join(' ')}`
   }
-  if (error.code === 'server_misconfigured') return `${ERROR_TABLE.server_misconfigured.description}: ${error.reason}`
   return ERROR_TABLE[error.code].description
 }
 

@@ -174,6 +174,7 @@ export class JwksCache {
   #freshUntil = 0
   #staleUntil = 0
   #lastKidRefetch = Number.NEGATIVE_INFINITY
+  /** End of the backoff after a failed download; 0 once a download succeeds. */
   #failedUntil = 0
   #inflight: Promise<void> | undefined
   /** Number of JWKS downloads started (diagnostics and tests). */
@@ -240,6 +241,15 @@ export class JwksCache {
     }
     const hit = this.#keys?.get(kid)
     if (hit !== undefined) return hit.key
+    // Unknown to keys fetched just now is invalid_token. While the JWKS cannot be fetched, the kid
+    // may be a key that rotated in: 503 until the next refetch may run, like the fetch that failed.
+    if (this.#failedUntil !== 0) {
+      const wait = Math.ceil((this.#lastKidRefetch + this.#options.cooldownMs - this.#options.now()) / 1000)
+      throw unavailable(
+        `no key with kid ${JSON.stringify(kid.slice(0, 80))} cached, and the JWKS cannot be fetched`,
+        Math.max(1, wait),
+      )
+    }
     throw unknownKid(kid)
   }
 

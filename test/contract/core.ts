@@ -477,6 +477,35 @@ export function coreContract(): ContractCase[] {
       },
     },
     {
+      name: 'routes: a path that routers may decode differently must meet every route it could reach',
+      async run() {
+        const f = await fixture({
+          requiredScopes: ['billing:read'],
+          routes: { '/payouts': { requiredScopes: ['billing:payout'] }, '/a/b': { requiredScopes: ['billing:ab'] } },
+        })
+        const read = await f.dev.mint({ scope: 'billing:read' })
+        // One escape that is not UTF-8 must not stop the others from being decoded (Hono, for one,
+        // decodes escape by escape and routes these to /payouts).
+        for (const path of ['/%70ayouts/x%ZZ', '/%70ayouts/%C0', '/%70ayouts/%C0%80/1']) {
+          await expectRefusal(await f.call(read, { path }), 403, 'insufficient_scope', f)
+        }
+        // A bad sequence keeps its escapes: p%C3ayouts is not /payouts for us or for a router.
+        equal((await f.call(read, { path: '/%70%C3ayouts/1' })).status, 200, 'p%C3ayouts')
+        f.calls = 0
+        // %2F: decodeURI keeps it, decodeURIComponent makes it a slash; both readings count.
+        await expectRefusal(await f.call(read, { path: '/a%2Fb' }), 403, 'insufficient_scope', f)
+        const both = await f.dev.mint({ scope: 'billing:read billing:ab' })
+        equal((await f.call(both, { path: '/a%2Fb' })).status, 200, 'a mandate meeting both readings')
+        // As sent, /%70ayouts/x%ZZ is under no route (the defaults); decoded, under /payouts.
+        const payout = await f.dev.mint({ scope: 'billing:payout' })
+        f.calls = 0
+        await expectRefusal(await f.call(payout, { path: '/%70ayouts/x%ZZ' }), 403, 'insufficient_scope', f)
+        const payoutAndRead = await f.dev.mint({ scope: 'billing:read billing:payout' })
+        equal((await f.call(payoutAndRead, { path: '/%70ayouts/x%ZZ' })).status, 200, 'a mandate meeting both')
+        equal((await f.call(payout, { path: '/payouts/x' })).status, 200, 'the plain spelling needs /payouts only')
+      },
+    },
+    {
       name: 'exclude: excluded prefixes skip verification on segment boundaries only',
       async run() {
         const f = await fixture({ exclude: ['/healthz'] })
@@ -488,6 +517,9 @@ export function coreContract(): ContractCase[] {
         excludedCalls++
         equal((await f.call(undefined, { path: '/healthzX' })).status, 401, '/healthzX is protected')
         equal((await f.call(undefined, { path: '/%68ealthz' })).status, 401, 'an encoded spelling is verified')
+        equal((await f.call(undefined, { path: '/%68ealthz/%ZZ' })).status, 401, 'and so is one with a bad escape')
+        equal((await f.call(undefined, { path: '/healthz/%ZZ%61' })).status, 200, '/healthz/ with a bad escape')
+        excludedCalls++
         equal(f.calls, excludedCalls, 'handler ran only for excluded paths')
       },
     },
@@ -506,7 +538,9 @@ export function coreContract(): ContractCase[] {
         })
         const res = await h(new Request(ORIGIN, { headers: { authorization: `Bearer ${await dev.mint()}` } }))
         equal(res.status, 500, 'status')
-        equal(((await res.json()) as { error: string }).error, 'server_misconfigured', 'code')
+        const body = (await res.json()) as { error: string; error_description: string }
+        equal(body.error, 'server_misconfigured', 'code')
+        equal(body.error_description, 'Mandate verification is not configured', 'generic description')
         match(reasons[0] ?? null, /returned undefined instead of a Response/, 'reason')
       },
     },

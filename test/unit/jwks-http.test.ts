@@ -216,6 +216,31 @@ describe('JWKS over real HTTP', () => {
     expect(server.requests).toHaveLength(3)
   })
 
+  test('while the JWKS cannot be fetched, an unknown kid is 503 every time (it may have rotated in), without a fetch per request', async () => {
+    const p = protect()
+    expect((await p.call(await mintNow())).status).toBe(200)
+    server.behaviour.status = 503
+    const known = await mintNow()
+    const unknown = await server.dev.mint({ iat: Math.floor(clock / 1000) }, { kid: 'rotated-in' })
+    for (let i = 0; i < 3; i++) {
+      const res = await p.call(unknown)
+      expect(res.status).toBe(503)
+      expect(await codeOf(res)).toBe('temporarily_unavailable')
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    }
+    expect(server.requests).toHaveLength(2) // the first load, then one refetch for the kid
+    expect((await p.call(known)).status).toBe(200) // the cached, fresh keys still serve
+    // Once the JWKS answers again, a kid it does not hold is invalid_token, as before the outage.
+    server.behaviour.status = 200
+    clock += 30_000
+    const res = await p.call(await server.dev.mint({ iat: Math.floor(clock / 1000) }, { kid: 'rotated-in' }))
+    expect(res.status).toBe(401)
+    expect(await codeOf(res)).toBe('invalid_token')
+    expect(server.requests).toHaveLength(3)
+    expect((await p.call(await server.dev.mint({ iat: Math.floor(clock / 1000) }, { kid: 'other' }))).status).toBe(401)
+    expect(p.calls()).toBe(2)
+  })
+
   test('the previous key keeps verifying after a rotation', async () => {
     const p = protect()
     const old = await server.dev.mint()

@@ -41,7 +41,10 @@ describe('construction errors name the option and the fix', () => {
     [{ exclude: '/healthz' }, /`exclude` must be an array/],
     [{ jwksTimeoutMs: 0 }, /`jwksTimeoutMs` must be a positive number/],
     [{ issuer: 'http://sts.example.com' }, /must use https:/],
-    [{ resourceMetadata: 'ftp://x' }, /`resourceMetadata` must be an https URL/],
+    [{ resourceMetadata: 'ftp://x' }, /`resourceMetadata` "ftp:\/\/x" must use https:/],
+    [{ resourceMetadata: 'https://a.example/x\ny' }, /`resourceMetadata` .* must be printable ASCII without spaces/],
+    [{ resourceMetadata: 'https://a.example/"x"' }, /`resourceMetadata` .* without spaces, quotes or backslashes/],
+    [{ resourceMetadata: 42 }, /`resourceMetadata` 42 is not a string/],
     [
       { revocations: MemoryRevocationStore },
       /`revocations` is a store class, not a store; .*new MemoryRevocationStore\(\)/,
@@ -147,16 +150,17 @@ describe('a static jwks option', () => {
 })
 
 describe('on Workers the env arrives with each request', () => {
-  test('vars from the env argument are used; missing ones give a 500 naming the variable, never a pass', async () => {
+  test('vars from the env argument are used; a missing one is a 500 (onError names the variable, the client gets the generic text), never a pass', async () => {
     const { base, req } = await setup()
     vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
     let calls = 0
+    const reasons: string[] = []
     const h = withCaracal(
       () => {
         calls++
         return ok()
       },
-      { revocations: base.revocations, fetch: base.fetch },
+      { revocations: base.revocations, fetch: base.fetch, onError: (e) => void reasons.push(e.reason) },
     )
     const env = { CARACAL_STS_URL: base.issuer, CARACAL_ZONE_ID: base.zoneId, CARACAL_AUDIENCE: AUDIENCE }
     expect((await h(await req(), env)).status).toBe(200)
@@ -164,24 +168,27 @@ describe('on Workers the env arrives with each request', () => {
     expect(res.status).toBe(500)
     const body = (await res.json()) as { error: string; error_description: string }
     expect(body.error).toBe('server_misconfigured')
-    expect(body.error_description).toMatch(/CARACAL_ZONE_ID/)
+    expect(body.error_description).toBe('Mandate verification is not configured')
+    expect(JSON.stringify(body)).not.toMatch(/CARACAL_ZONE_ID/)
+    expect(reasons).toEqual([expect.stringMatching(/no zoneId; .*CARACAL_ZONE_ID/)])
     expect(calls).toBe(1)
   })
 
   test('an http issuer off loopback from env is a 500, not a fetch', async () => {
     const { base, req } = await setup()
     vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
+    const reasons: string[] = []
     const h = withCaracal(ok, {
       revocations: base.revocations,
       fetch: base.fetch,
       audience: AUDIENCE,
       zoneId: base.zoneId,
+      onError: (e) => void reasons.push(e.reason),
     })
     const res = await h(await req(), { CARACAL_STS_URL: 'http://sts.example.com' })
     expect(res.status).toBe(500)
-    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
-      /CARACAL_STS_URL must use https/,
-    )
+    expect(((await res.json()) as { error: string }).error).toBe('server_misconfigured')
+    expect(reasons).toEqual([expect.stringMatching(/CARACAL_STS_URL must use https/)])
   })
 
   test('revocations: (env) => store is called with the env; a factory that throws is a 500', async () => {
@@ -221,6 +228,30 @@ describe('diagnostics', () => {
     })
     const res = await h(new Request('https://api.example/x'))
     expect(res.status).toBe(401)
+  })
+
+  test('an async onError hook that rejects does not change the response or leave an unhandled rejection', async () => {
+    const { base } = await setup()
+    const unhandled: unknown[] = []
+    const listener = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', listener)
+    try {
+      let reports = 0
+      const h = withCaracal(ok, {
+        ...base,
+        onError: async () => {
+          reports++
+          throw new Error('log sink down')
+        },
+      })
+      const res = await h(new Request('https://api.example/x'))
+      expect(res.status).toBe(401)
+      expect(reports).toBe(1)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', listener)
+    }
   })
 
   test('onError gets the cause of a store failure; the client gets no internals', async () => {

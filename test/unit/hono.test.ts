@@ -140,11 +140,31 @@ describe('caracal() answers exactly like withCaracal', () => {
       ['/healthz', undefined, 200],
       ['/healthz/deep', undefined, 200],
       ['/%68ealthz', undefined, 401],
+      ['/%61dmin/x%ZZ', read, 403],
+      ['/%61dmin/%C0', read, 403],
     ] as const) {
       const { fetch, hono } = await both(options, path, authorization === undefined ? {} : { authorization })
       expect(fetch.status, path).toBe(status)
       expect(hono, path).toEqual(fetch)
     }
+  })
+
+  test('a bad escape does not take a path out of the route Hono sends it to', async () => {
+    const { dev, options } = await setup({ routes: { '/admin': { requiredScopes: ['admin'] } } })
+    let ran = 0
+    const app = new Hono().use(caracal(options)).get('/admin/:id', (c) => {
+      ran++
+      return c.text(`admin ${c.req.param('id')}`)
+    })
+    const headers = { authorization: `Bearer ${await dev.mint({ scope: 'billing:read' })}` }
+    for (const path of ['/admin/x', '/%61dmin/x', '/%61dmin/x%ZZ', '/%61dmin/%C0']) {
+      expect((await app.request(path, { headers })).status, path).toBe(403)
+    }
+    expect(ran).toBe(0)
+    const admin = { authorization: `Bearer ${await dev.mint({ scope: 'admin' })}` }
+    const res = await app.request('/%61dmin/x%ZZ', { headers: admin })
+    expect(await res.text()).toBe('admin x%ZZ')
+    expect(ran).toBe(1)
   })
 
   test('options are validated at construction with the middleware named', async () => {

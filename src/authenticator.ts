@@ -1,8 +1,8 @@
-import { CaracalError, isCaracalError } from './errors.js'
+import { CaracalError, isCaracalError, messageOf } from './errors.js'
 import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
 import { extractBearer } from './http/bearer.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
-import type { RevocationStore } from './stores/types.js'
+import { validateTimeout, type RevocationStore } from './stores/types.js'
 import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
 import type { Mandate } from './verify/mandate.js'
 import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.js'
@@ -200,8 +200,7 @@ function storeProblem(store: unknown): string | undefined {
 }
 
 function storeFailure(error: unknown): CaracalError {
-  const message = (error as Error | undefined)?.message ?? String(error)
-  return new CaracalError('temporarily_unavailable', `revocation store failed: ${message}`, {
+  return new CaracalError('temporarily_unavailable', `revocation store failed: ${messageOf(error)}`, {
     cause: error,
     retryAfter: 1,
   })
@@ -288,10 +287,11 @@ export class Authenticator {
         )
       }
     }
-    positive(where, 'jwksTimeoutMs', options.jwksTimeoutMs, 1)
+    validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
     positive(where, 'jwksCooldownMs', options.jwksCooldownMs, 1)
     positive(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs, 1)
-    this.#revocationTimeoutMs = positive(where, 'revocationTimeoutMs', options.revocationTimeoutMs, 2000)
+    validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
+    this.#revocationTimeoutMs = options.revocationTimeoutMs ?? 2000
     if (
       options.mandateCache !== undefined &&
       options.mandateCache !== false &&
@@ -399,7 +399,7 @@ export class Authenticator {
   #refusal(caught: unknown, request: Request): AuthOutcome {
     const error = isCaracalError(caught)
       ? caught
-      : new CaracalError('invalid_token', `unexpected verification failure: ${String(caught)}`, { cause: caught })
+      : new CaracalError('invalid_token', `unexpected verification failure: ${messageOf(caught)}`, { cause: caught })
     return { kind: 'refused', error, response: this.refuse(error, request) }
   }
 

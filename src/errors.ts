@@ -140,6 +140,19 @@ export class CaracalError extends Error {
   }
 }
 
+/**
+ * A one-line account of any thrown value, for a `reason`: its `message`, else its string form.
+ * Never throws itself, not even for an object with no prototype or a throwing `toString`.
+ */
+export function messageOf(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown } | null | undefined)?.message
+    return typeof message === 'string' ? message : String(error)
+  } catch {
+    return Object.prototype.toString.call(error)
+  }
+}
+
 /** Treats a value as a CaracalError without `instanceof`, which breaks across bundled copies. */
 export function isCaracalError(value: unknown): value is CaracalError {
   return (

@@ -63,8 +63,8 @@ export class MemoryRevocationStore implements BatchRevocationStore {
   markRevoked(anchor: string, ttlMs?: number): void {
     validateAnchor('MemoryRevocationStore.markRevoked', anchor)
     validateTtl('MemoryRevocationStore.markRevoked', ttlMs)
-    this.#makeRoom()
-    this.#revoked.delete(anchor)
+    // Renewing a mark takes no new room, so it must not evict another.
+    if (!this.#revoked.delete(anchor)) this.#makeRoom()
     this.#revoked.set(anchor, this.#now() + (ttlMs ?? this.#ttlMs))
   }
 
@@ -84,7 +84,7 @@ export class MemoryRevocationStore implements BatchRevocationStore {
     validateTtl('MemoryRevocationStore.markDelegationEpoch', ttlMs)
     const current = this.currentDelegationEpoch(zoneId)
     if (current !== undefined && epoch <= current) return
-    this.#makeRoom()
+    if (current === undefined) this.#makeRoom()
     this.#epochs.set(zoneId, { epoch, expiresAt: this.#now() + (ttlMs ?? this.#ttlMs) })
   }
 

@@ -58,9 +58,46 @@ export function validateTtl(where: string, ttlMs: number | undefined): void {
   }
 }
 
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+
+/** A deadline option: a positive number of milliseconds that a timer can actually wait. */
+export function validateTimeout(where: string, name: string, value: number | undefined): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw new TypeError(`${where}: \`${name}\` must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}`)
+  }
+}
+
 export function validateAnchor(where: string, anchor: string): void {
   if (typeof anchor !== 'string' || anchor.length === 0)
     throw new TypeError(`${where}: anchor must be a non-empty string`)
+  // revokedKey(prefix, 'delegation-epoch:z') is epochKey(prefix, 'z'): such a mark would overwrite,
+  // and so lower, the zone's epoch, which only ever goes up.
+  if (anchor.startsWith('delegation-epoch:'))
+    throw new TypeError(`${where}: anchor must not start with "delegation-epoch:" (that key holds a zone's epoch)`)
+}
+
+/**
+ * Checks what a store's `lookup` answered before it is trusted: `revoked` a non-empty string or
+ * absent, `delegationEpoch` an integer >= 0 or absent. Anything else (no object, `revoked: null`,
+ * an epoch of 'abc') is a store fault, which the caller answers with 503, never with a pass.
+ */
+export function checkedStatus(status: unknown): RevocationStatus {
+  if (typeof status !== 'object' || status === null) {
+    throw new Error(`lookup answered ${status === null ? 'null' : typeof status}, not { revoked, delegationEpoch }`)
+  }
+  const { revoked, delegationEpoch } = status as { revoked?: unknown; delegationEpoch?: unknown }
+  if (revoked !== undefined && (typeof revoked !== 'string' || revoked.length === 0)) {
+    throw new Error('lookup answered a `revoked` that is neither undefined nor an anchor')
+  }
+  if (
+    delegationEpoch !== undefined &&
+    (typeof delegationEpoch !== 'number' || parseEpoch(delegationEpoch) === undefined)
+  ) {
+    throw new Error('lookup answered a `delegationEpoch` that is neither undefined nor an integer >= 0')
+  }
+  return status as RevocationStatus
 }
 
 export function validateZoneId(where: string, zoneId: string): void {

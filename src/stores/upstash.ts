@@ -27,6 +27,7 @@ import {
   revokedKey,
   validateAnchor,
   validateEpoch,
+  validateTimeout,
   validateTtl,
   validateZoneId,
   type BatchRevocationStore,
@@ -220,9 +221,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
       throw new TypeError(`UpstashRevocationStore: keyPrefix must be a non-empty string, e.g. '${DEFAULT_KEY_PREFIX}'`)
     }
     validateTtl('UpstashRevocationStore', options.ttlMs)
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-      throw new TypeError('UpstashRevocationStore: timeoutMs must be a positive number of milliseconds')
-    }
+    validateTimeout('UpstashRevocationStore', 'timeoutMs', timeoutMs)
   }
 
   /** All anchors and the zone epoch in one MGET (one HTTP request). */

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose'
 import { primitive } from '#signature'
-import { CaracalError } from '../errors.js'
+import { CaracalError, messageOf } from '../errors.js'
 
 /** A JSON Web Key Set, as served at `{issuer}/.well-known/jwks.json`. */
 export interface JsonWebKeySet {
@@ -288,11 +288,7 @@ export class JwksCache {
       fetched = await download(fetchFn, this.#url, this.#options.timeoutMs)
     } catch (error) {
       this.#failedUntil = this.#options.now() + FAILURE_BACKOFF_MS
-      throw unavailable(
-        `JWKS unavailable at ${this.#url}: ${(error as Error)?.message ?? String(error)}`,
-        FAILURE_BACKOFF_MS / 1000,
-        error,
-      )
+      throw unavailable(`JWKS unavailable at ${this.#url}: ${messageOf(error)}`, FAILURE_BACKOFF_MS / 1000, error)
     }
     try {
       await this.#install(fetched.jwks, fetched.ttlMs)

@@ -1,5 +1,6 @@
 import { CaracalError } from '../errors.js'
 import {
+  checkedStatus,
   parseEpoch,
   type BatchRevocationStore,
   type MaybePromise,
@@ -35,11 +36,20 @@ export function lookupRevocation(
   zoneId: string | undefined,
 ): MaybePromise<RevocationStatus> {
   if (typeof (store as BatchRevocationStore).lookup === 'function') {
-    return (store as BatchRevocationStore).lookup(anchors, zoneId)
+    const status: MaybePromise<unknown> = (store as BatchRevocationStore).lookup(anchors, zoneId)
+    return isPromise(status) ? status.then(checkedStatus) : checkedStatus(status)
   }
-  const answers: MaybePromise<unknown>[] = anchors.map((a) => store.isRevoked(a))
   const wantEpoch = zoneId !== undefined && typeof store.currentDelegationEpoch === 'function'
-  if (wantEpoch) answers.push(store.currentDelegationEpoch!(zoneId))
+  const answers: MaybePromise<unknown>[] = []
+  try {
+    for (const anchor of anchors) answers.push(store.isRevoked(anchor))
+    if (wantEpoch) answers.push(store.currentDelegationEpoch!(zoneId))
+  } catch (error) {
+    // The answers already under way are dropped with this throw; their rejections must not
+    // become unhandled ones, which end a Node process.
+    for (const answer of answers) if (isPromise(answer)) answer.then(undefined, () => {})
+    throw error
+  }
   const finish = (values: readonly unknown[]): RevocationStatus => {
     let revoked: string | undefined
     for (let i = 0; i < anchors.length; i++) {

@@ -9,7 +9,7 @@
  */
 import { withCaracal, type CaracalOptions, type RevocationStore } from 'caracal-fetch'
 import { createDevIssuer, type DevIssuer } from 'caracal-fetch/testing'
-import { equal, match, ok, type ContractCase } from './assert.js'
+import { equal, match, ok, rejects, type ContractCase } from './assert.js'
 
 /** A store with all of Caracal's interface: the suite revokes and reads back through it. */
 export type WritableStore = RevocationStore &
@@ -317,6 +317,23 @@ export function storeContract(options: StoreContractOptions): ContractCase[] {
       },
     })
   }
+
+  cases.push({
+    name: named('markRevoked refuses an anchor that would name the zone epoch key, and the epoch stays'),
+    async run() {
+      const f = await fixture(options)
+      await f.store.markDelegationEpoch(f.zoneId, 7)
+      await rejects(
+        () => f.store.markRevoked(`delegation-epoch:${f.zoneId}`),
+        /must not start with "delegation-epoch:"/,
+        'markRevoked',
+      )
+      await settle()
+      equal(await f.store.currentDelegationEpoch(f.zoneId), 7, 'epoch')
+      const token = await f.dev.mint({ ...f.anchors(), delegation_graph_epoch: 3 })
+      await expectStatus(await f.call(token), 401, 'delegation_stale', 'a mandate from epoch 3')
+    },
+  })
 
   cases.push({
     name: named(

@@ -91,10 +91,7 @@ export function checkedStatus(status: unknown): RevocationStatus {
   if (revoked !== undefined && (typeof revoked !== 'string' || revoked.length === 0)) {
     throw new Error('lookup answered a `revoked` that is neither undefined nor an anchor')
   }
-  if (
-    delegationEpoch !== undefined &&
-    (typeof delegationEpoch !== 'number' || parseEpoch(delegationEpoch) === undefined)
-  ) {
+  if (delegationEpoch !== undefined && !(Number.isSafeInteger(delegationEpoch) && (delegationEpoch as number) >= 0)) {
     throw new Error('lookup answered a `delegationEpoch` that is neither undefined nor an integer >= 0')
   }
   return status as RevocationStatus

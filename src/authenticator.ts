@@ -106,17 +106,23 @@ function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
-/** Returns a problem with the issuer URL, or undefined when it is acceptable. */
-function issuerProblem(issuer: string): string | undefined {
+/** Returns a problem with an https URL (http only on loopback), or undefined when it is acceptable. */
+function httpsUrlProblem(value: string): string | undefined {
   let url: URL
   try {
-    url = new URL(issuer)
+    url = new URL(value)
   } catch {
     return 'is not an absolute URL'
   }
   if (url.protocol === 'https:') return undefined
   if (url.protocol === 'http:' && isLoopback(url.hostname)) return undefined
   return 'must use https: (http: is allowed only for 127.0.0.0/8, ::1 and localhost)'
+}
+
+/** The issuer: an https URL that the JWKS path and `?zone_id=` can be appended to. */
+function issuerProblem(issuer: string): string | undefined {
+  // A query or a fragment would swallow the path and the zone_id appended after it.
+  return httpsUrlProblem(issuer) ?? (/[?#]/.test(issuer) ? 'must have no query (?) or fragment (#)' : undefined)
 }
 
 function normalisePrefix(where: string, name: string, prefix: unknown): string {
@@ -266,7 +272,7 @@ export class Authenticator {
           ? 'is not a string'
           : !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(url)
             ? 'must be printable ASCII without spaces, quotes or backslashes (percent-encode the rest)'
-            : issuerProblem(url)
+            : httpsUrlProblem(url)
       if (problem !== undefined) {
         throw new TypeError(`${where}: \`resourceMetadata\` ${JSON.stringify(url)} ${problem}`)
       }

@@ -129,6 +129,12 @@ async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortContr
         current = next.href
         continue
       }
+      // A custom `fetch` may follow redirects itself, whatever `redirect: 'manual'` asked: then the
+      // response says where it came from, and only the issuer's origin is trusted for keys.
+      if (response.redirected && response.url !== '' && new URL(response.url).origin !== origin) {
+        await response.body?.cancel().catch(() => {})
+        throw new Error(`JWKS redirect to another origin refused: ${new URL(response.url).origin}`)
+      }
       if (!response.ok) {
         await response.body?.cancel().catch(() => {})
         throw new Error(`JWKS endpoint answered HTTP ${response.status}`)
@@ -200,9 +206,13 @@ export class JwksCache {
     return this.#expired(kid, now)
   }
 
-  /** True while `kid` is among the keys of the last successful fetch and not past the stale window. */
-  hasKey(kid: string): boolean {
-    return this.#keys !== undefined && this.#keys.has(kid) && this.#options.now() < this.#staleUntil
+  /**
+   * The key `kid` names in the last successful fetch, while not past the stale window; undefined
+   * otherwise. The object stays the same across refetches as long as the key material does.
+   */
+  currentKey(kid: string): VerificationKey | undefined {
+    if (this.#keys === undefined || this.#options.now() >= this.#staleUntil) return undefined
+    return this.#keys.get(kid)?.key
   }
 
   /** Loads the keys now (used by `warmup()`); rejects with `temporarily_unavailable` on failure. */

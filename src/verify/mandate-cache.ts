@@ -23,6 +23,8 @@ export interface MandateCacheOptions {
 interface Entry {
   readonly mandate: Mandate
   readonly kid: string
+  /** The key object the signature was checked with: a `kid` that now names other key material is a miss. */
+  readonly key: unknown
   readonly expiresAtMs: number
   readonly bytes: number
 }
@@ -59,18 +61,21 @@ export class MandateCache {
     return this.#bytes
   }
 
-  /** The cached mandate for `token` if it is still within its lifetime and its key still exists. */
-  get(token: string, nowMs: number, keyStillValid: (kid: string) => boolean): Mandate | undefined {
+  /**
+   * The cached mandate for `token` if it is still within its lifetime and `keyStillValid` says the
+   * zone still holds the very key object it was verified with under its `kid`.
+   */
+  get(token: string, nowMs: number, keyStillValid: (kid: string, key: unknown) => boolean): Mandate | undefined {
     const entry = this.#entries.get(token)
     if (entry === undefined) return undefined
-    if (entry.expiresAtMs <= nowMs || !keyStillValid(entry.kid)) {
+    if (entry.expiresAtMs <= nowMs || !keyStillValid(entry.kid, entry.key)) {
       this.#delete(token, entry)
       return undefined
     }
     return entry.mandate
   }
 
-  set(token: string, kid: string, mandate: Mandate, nowMs: number): void {
+  set(token: string, kid: string, key: unknown, mandate: Mandate, nowMs: number): void {
     const expiresAtMs = Math.min(mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
     if (expiresAtMs <= nowMs) return
     // Token characters are ASCII; the claims are roughly the token's payload part decoded.
@@ -82,7 +87,7 @@ export class MandateCache {
     while (this.#isFull(bytes)) {
       if (!this.#evictOne(nowMs)) break
     }
-    this.#entries.set(token, { mandate, kid, expiresAtMs, bytes })
+    this.#entries.set(token, { mandate, kid, key, expiresAtMs, bytes })
     this.#bytes += bytes
   }
 

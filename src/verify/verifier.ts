@@ -47,7 +47,7 @@ export class MandateVerifier {
   readonly expected: ClaimExpectations
   readonly jwks: JwksCache
   readonly cache: MandateCache | undefined
-  readonly #keyStillValid: (kid: string) => boolean
+  readonly #keyStillValid: (kid: string, key: unknown) => boolean
   // Every mandate of a zone key carries the same header segment: remember the last one that passed
   // the header checks and its kid, so the common case skips a base64 decode and a JSON parse.
   #checkedHeader = ''
@@ -57,7 +57,9 @@ export class MandateVerifier {
     this.expected = expected
     this.jwks = jwks
     this.cache = cache
-    this.#keyStillValid = (kid) => jwks.hasKey(kid)
+    // A cached mandate stands only while its kid still names the key object that verified it: a
+    // kid that left the JWKS, or now names other key material, sends the token back to be verified.
+    this.#keyStillValid = (kid, key) => jwks.currentKey(kid) === key
   }
 
   verify(token: string, nowMs: number): Mandate | Promise<Mandate> {
@@ -87,7 +89,9 @@ export class MandateVerifier {
   #verify(token: string, nowMs: number): Promise<Mandate> {
     try {
       const { kid, signature, signingInput, dot1, dot2 } = this.#prepare(token)
+      let used: VerificationKey | undefined
       const check = (key: VerificationKey): boolean | Promise<boolean> => {
+        used = key
         try {
           return primitive.verify(key, signature, signingInput)
         } catch (error) {
@@ -103,7 +107,7 @@ export class MandateVerifier {
         if (!valid) throw invalid('signature does not verify with the zone key')
         const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
         const mandate = mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000))
-        this.cache?.set(token, kid, mandate, nowMs)
+        this.cache?.set(token, kid, used, mandate, nowMs)
         return mandate
       }
       const key = this.jwks.getKey(kid)

@@ -120,6 +120,21 @@ describe('JWKS over real HTTP', () => {
     expect(server.requests).toHaveLength(2)
   })
 
+  test('a custom fetch that follows a cross-origin redirect itself gets its keys refused (503)', async () => {
+    const attacker = await startJwksServer()
+    try {
+      server.behaviour.redirectTo = `${attacker.issuer}/.well-known/jwks.json?zone_id=zone-a`
+      const p = protect({ fetch: (url) => fetch(url) }) // drops init, so redirect: 'manual' too
+      const res = await p.call(await attacker.dev.mint())
+      expect(res.status).toBe(503)
+      expect(await codeOf(res)).toBe('temporarily_unavailable')
+      expect(attacker.requests.length).toBe(1) // the redirect was followed, and its answer refused
+      expect(p.calls()).toBe(0)
+    } finally {
+      await attacker.close()
+    }
+  })
+
   test('a same-origin redirect is followed', async () => {
     const p = protect()
     server.behaviour.redirectTo = `${server.issuer}/.well-known/jwks.json?zone_id=zone-a&moved=1`

@@ -141,6 +141,35 @@ describe('the verified-mandate cache through withCaracal', () => {
   })
 })
 
+test('a cached mandate is dropped when its kid comes back naming other key material', async () => {
+  // Two issuers, one kid: the JWKS first maps it to A's key, then (after a refetch) to B's.
+  const a = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const b = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  for (const mandateCache of [undefined, false as const]) {
+    let jwks = a.jwks
+    let clock = Date.now()
+    const handler = withCaracal(() => new Response('ok'), {
+      audience: AUDIENCE,
+      issuer: 'https://sts.example',
+      zoneId: 'zone-a',
+      revocations: new MemoryRevocationStore(),
+      now: () => clock,
+      fetch: async () => Response.json(jwks, { headers: { 'cache-control': 'max-age=60' } }),
+      ...(mandateCache === undefined ? {} : { mandateCache }),
+    })
+    const call = async (token: string) =>
+      (await handler(new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } }))).status
+    const signedByA = await a.mint({}, { expiresIn: 900 })
+    expect(await call(signedByA)).toBe(200)
+    expect(await call(signedByA)).toBe(200) // cached, when the cache is on
+    jwks = { keys: [{ ...b.jwks.keys[0]!, kid: a.kid }] }
+    clock += 61_000 // the keys are stale; the entry (maxAgeMs 300 s, exp 900 s) is not
+    const signedByB = await b.mint({ iat: Math.floor(clock / 1000) }, { expiresIn: 900, header: { kid: a.kid } })
+    expect(await call(signedByB)).toBe(200) // the refetch now maps the kid to B's key
+    expect(await call(signedByA), `mandateCache ${String(mandateCache)}`).toBe(401)
+  }
+})
+
 function fakeMandate(expiresAt: number): Mandate {
   return { expiresAt } as Mandate
 }
@@ -149,10 +178,11 @@ describe('MandateCache bounds', () => {
   const now = 1_000_000_000_000
   const exp = now / 1000 + 900
   const always = () => true
+  const KEY = {}
 
   test('a flood of distinct valid tokens stays within maxEntries and maxBytes', () => {
     const cache = new MandateCache({ maxEntries: 1000, maxBytes: 1_000_000 })
-    for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBeLessThanOrEqual(1000)
     expect(cache.bytes).toBeLessThanOrEqual(1_000_000)
     expect(cache.size).toBeGreaterThan(0)
@@ -160,12 +190,12 @@ describe('MandateCache bounds', () => {
 
   test('when full, a new token gets in on its second verification and evicts the oldest entry, never more', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
-    cache.set('t100', 'k', fakeMandate(exp), now)
+    cache.set('t100', 'k', KEY, fakeMandate(exp), now)
     expect(cache.get('t100', now, always)).toBeUndefined()
     expect(cache.get('t0', now, always)).toBeDefined()
-    cache.set('t100', 'k', fakeMandate(exp), now)
+    cache.set('t100', 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
     expect(cache.get('t100', now, always)).toBeDefined()
     expect(cache.get('t0', now, always)).toBeUndefined()
@@ -174,36 +204,36 @@ describe('MandateCache bounds', () => {
 
   test('when full, a flood of tokens each verified once evicts nothing', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
     for (let i = 0; i < 50_000; i++)
-      cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 'k', fakeMandate(exp), now)
+      cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
     for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
   })
 
   test('when full of expired entries, a new token is cached at once', () => {
     const cache = new MandateCache({ maxEntries: 10 })
-    for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 'k', fakeMandate(now / 1000 + 60), now)
+    for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 'k', KEY, fakeMandate(now / 1000 + 60), now)
     const later = now + 61_000
-    cache.set('fresh', 'k', fakeMandate(exp), later)
+    cache.set('fresh', 'k', KEY, fakeMandate(exp), later)
     expect(cache.get('fresh', later, always)).toBeDefined()
     expect(cache.size).toBe(10)
   })
 
   test('below the bounds every verified token is cached at once', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
     for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
   })
 
   test('the byte bound also admits a new token only on its second verification', () => {
     const cache = new MandateCache({ maxBytes: 3 * (512 + 2 * 64) })
     const token = (i: number) => `${i}`.padStart(64, 'z')
-    for (let i = 0; i < 3; i++) cache.set(token(i), 'k', fakeMandate(exp), now)
+    for (let i = 0; i < 3; i++) cache.set(token(i), 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBe(3)
-    cache.set(token(3), 'k', fakeMandate(exp), now)
+    cache.set(token(3), 'k', KEY, fakeMandate(exp), now)
     expect(cache.get(token(3), now, always)).toBeUndefined()
-    cache.set(token(3), 'k', fakeMandate(exp), now)
+    cache.set(token(3), 'k', KEY, fakeMandate(exp), now)
     expect(cache.get(token(3), now, always)).toBeDefined()
     expect(cache.get(token(0), now, always)).toBeUndefined()
     expect(cache.bytes).toBeLessThanOrEqual(3 * (512 + 2 * 64))
@@ -211,11 +241,11 @@ describe('MandateCache bounds', () => {
 
   test('an expired entry is evicted before a live one', () => {
     const cache = new MandateCache({ maxEntries: 3 })
-    cache.set('live-1', 'k', fakeMandate(exp), now)
-    cache.set('short', 'k', fakeMandate(now / 1000 + 10), now)
-    cache.set('live-2', 'k', fakeMandate(exp), now)
-    cache.set('new', 'k', fakeMandate(exp), now + 20_000)
-    cache.set('new', 'k', fakeMandate(exp), now + 20_000)
+    cache.set('live-1', 'k', KEY, fakeMandate(exp), now)
+    cache.set('short', 'k', KEY, fakeMandate(now / 1000 + 10), now)
+    cache.set('live-2', 'k', KEY, fakeMandate(exp), now)
+    cache.set('new', 'k', KEY, fakeMandate(exp), now + 20_000)
+    cache.set('new', 'k', KEY, fakeMandate(exp), now + 20_000)
     expect(cache.get('new', now + 20_000, always)).toBeDefined()
     expect(cache.get('short', now, always)).toBeUndefined()
     expect(cache.get('live-1', now + 20_000, always)).toBeDefined()
@@ -224,7 +254,7 @@ describe('MandateCache bounds', () => {
 
   test('an entry larger than maxBytes is not cached', () => {
     const cache = new MandateCache({ maxBytes: 1024 })
-    cache.set('x'.repeat(4096), 'k', fakeMandate(exp), now)
+    cache.set('x'.repeat(4096), 'k', KEY, fakeMandate(exp), now)
     expect(cache.size).toBe(0)
   })
 })

@@ -41,6 +41,12 @@ describe('construction errors name the option and the fix', () => {
     [{ exclude: '/healthz' }, /`exclude` must be an array/],
     [{ jwksTimeoutMs: 0 }, /`jwksTimeoutMs` must be a positive number/],
     [{ issuer: 'http://sts.example.com' }, /must use https:/],
+    [
+      { issuer: 'https://sts.example/?tenant=t' },
+      /issuer "https:\/\/sts.example\/\?tenant=t" must have no query \(\?\) or fragment/,
+    ],
+    [{ issuer: 'https://sts.example/#x' }, /must have no query \(\?\) or fragment \(#\)/],
+    [{ issuer: 'https://sts.example/?' }, /must have no query/],
     [{ resourceMetadata: 'ftp://x' }, /`resourceMetadata` "ftp:\/\/x" must use https:/],
     [{ resourceMetadata: 'https://a.example/x\ny' }, /`resourceMetadata` .* must be printable ASCII without spaces/],
     [{ resourceMetadata: 'https://a.example/"x"' }, /`resourceMetadata` .* without spaces, quotes or backslashes/],

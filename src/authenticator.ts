@@ -2,7 +2,7 @@ import { CaracalError, isCaracalError, messageOf } from './errors.js'
 import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
 import { extractBearer } from './http/bearer.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
-import { validateTimeout, type RevocationStore } from './stores/types.js'
+import { validateMilliseconds, validateTimeout, type RevocationStore } from './stores/types.js'
 import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
 import type { Mandate } from './verify/mandate.js'
 import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.js'
@@ -190,14 +190,6 @@ function positiveInteger(where: string, name: string, value: number | undefined)
   }
 }
 
-function positive(where: string, name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${where}: \`${name}\` must be a positive number of milliseconds`)
-  }
-  return value
-}
-
 function storeProblem(store: unknown): string | undefined {
   if (typeof store !== 'object' || store === null) return 'is not an object'
   const s = store as Record<string, unknown>
@@ -294,8 +286,8 @@ export class Authenticator {
       }
     }
     validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
-    positive(where, 'jwksCooldownMs', options.jwksCooldownMs, 1)
-    positive(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs, 1)
+    validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
+    validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
     validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
     this.#revocationTimeoutMs = options.revocationTimeoutMs ?? 2000
     if (
@@ -309,7 +301,7 @@ export class Authenticator {
       const { maxEntries, maxBytes, maxAgeMs } = options.mandateCache
       positiveInteger(where, 'mandateCache.maxEntries', maxEntries)
       positiveInteger(where, 'mandateCache.maxBytes', maxBytes)
-      positive(where, 'mandateCache.maxAgeMs', maxAgeMs, 1)
+      validateMilliseconds(where, 'mandateCache.maxAgeMs', maxAgeMs)
     }
     this.#now = options.now ?? Date.now
 

@@ -61,12 +61,23 @@ export function validateTtl(where: string, ttlMs: number | undefined): void {
 /** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647
 
+/** A duration option, when given: a positive, finite number of milliseconds, at most `max`. */
+export function validateMilliseconds(
+  where: string,
+  name: string,
+  value: number | undefined,
+  max = Number.POSITIVE_INFINITY,
+): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    const bound = max === Number.POSITIVE_INFINITY ? '' : `, at most ${max}`
+    throw new TypeError(`${where}: \`${name}\` must be a positive number of milliseconds${bound}`)
+  }
+}
+
 /** A deadline option: a positive number of milliseconds that a timer can actually wait. */
 export function validateTimeout(where: string, name: string, value: number | undefined): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw new TypeError(`${where}: \`${name}\` must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}`)
-  }
+  validateMilliseconds(where, name, value, MAX_TIMEOUT_MS)
 }
 
 export function validateAnchor(where: string, anchor: string): void {

@@ -131,9 +131,10 @@ async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortContr
       }
       // A custom `fetch` may follow redirects itself, whatever `redirect: 'manual'` asked: then the
       // response says where it came from, and only the issuer's origin is trusted for keys.
-      if (response.redirected && response.url !== '' && new URL(response.url).origin !== origin) {
+      const servedFrom = response.redirected && response.url !== '' ? new URL(response.url).origin : origin
+      if (servedFrom !== origin) {
         await response.body?.cancel().catch(() => {})
-        throw new Error(`JWKS redirect to another origin refused: ${new URL(response.url).origin}`)
+        throw new Error(`JWKS redirect to another origin refused: ${servedFrom}`)
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => {})

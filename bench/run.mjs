@@ -9,7 +9,7 @@
 // medians of the per-round ratios. Full runs write BENCHMARKS.md; --quick only checks the harness.
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -30,7 +30,9 @@ const RUNTIMES = {
 const runtimes = runtimesArg ? runtimesArg.split(',') : Object.keys(RUNTIMES)
 // 12 rounds: with 8, the median of a Bun caracal / jose pair (per-round spread about +-3%) moved
 // between 0.99 and 1.01 from one full run to the next.
-const ROUNDS = quick ? 1 : 12
+const roundsArg = argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length)
+const ROUNDS = quick ? 1 : Number(roundsArg ?? 12)
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, not ${roundsArg}`)
 const DURATION_S = quick ? 0.5 : 3
 const CONNECTIONS = 16
 const POOL = quick ? 64 : 1000
@@ -167,14 +169,34 @@ async function settle() {
   await new Promise((resolve) => setTimeout(resolve, quick ? 20 : 500))
 }
 
-function load(url, pool, seconds) {
+// The load generator: wrk (C, one thread) when it is on PATH, else autocannon (npm). On 2 cores the
+// generator shares the CPU with the server under test; autocannon spends several times more CPU per
+// request than wrk, which dilutes every server-side difference towards 1.0 and adds noise to each
+// round. `--loadgen=autocannon` forces the npm one. Both give the same normalised result.
+const loadgenArg = argv.find((a) => a.startsWith('--loadgen='))?.slice('--loadgen='.length)
+const hasWrk = spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined
+if (loadgenArg === 'wrk' && !hasWrk) throw new Error('--loadgen=wrk: wrk is not on PATH (apt-get install wrk)')
+const LOADGEN = loadgenArg ?? (hasWrk ? 'wrk' : 'autocannon')
+if (!['wrk', 'autocannon'].includes(LOADGEN)) throw new Error(`--loadgen must be wrk or autocannon, not ${LOADGEN}`)
+const wrkVersion = () => spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 2).join(' ')
+// wrk takes whole seconds.
+const seconds = (s) => (LOADGEN === 'wrk' ? Math.max(1, Math.round(s)) : s)
+
+/** @typedef {{ total: number, rps: number, ok: number, notOk: number, errors: number, latencyMs: number }} Load */
+
+/** @returns {Promise<Load>} */
+function load(url, pool, s) {
+  return LOADGEN === 'wrk' ? loadWrk(url, pool, seconds(s)) : loadAutocannon(url, pool, s)
+}
+
+function loadAutocannon(url, pool, s) {
   let i = 0
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
         connections: CONNECTIONS,
-        duration: seconds,
+        duration: s,
         requests: [
           {
             method: 'GET',
@@ -185,8 +207,74 @@ function load(url, pool, seconds) {
           },
         ],
       },
-      (err, result) => (err ? reject(err) : resolve(result)),
+      (err, r) =>
+        err
+          ? reject(err)
+          : resolve({
+              total: r.requests.total,
+              rps: r.requests.average,
+              ok: r['2xx'],
+              notOk: r.non2xx,
+              errors: r.errors,
+              latencyMs: r.latency.average,
+            }),
     )
+  })
+}
+
+// One Lua script per token pool: every request is formatted once at startup, so the per-request
+// work in wrk is picking the next one. wrk counts a status >= 400 as an error of kind `status`.
+const wrkScripts = new Map()
+function wrkScript(pool) {
+  let path = wrkScripts.get(pool)
+  if (path === undefined) {
+    path = join(tmp, `pool-${wrkScripts.size}.lua`)
+    writeFileSync(
+      path,
+      [
+        `local tokens = { ${pool.map((t) => JSON.stringify(t)).join(', ')} }`,
+        'local reqs, n = {}, 0',
+        'init = function()',
+        '  for k, t in ipairs(tokens) do reqs[k] = wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. t }) end',
+        'end',
+        'request = function()',
+        '  n = n % #reqs + 1',
+        '  return reqs[n]',
+        'end',
+        'done = function(s, latency)',
+        '  local e = s.errors',
+        `  io.write(string.format('RESULT {"total":%d,"us":%d,"status":%d,"errors":%d,"latencyUs":%f}\\n',`,
+        '    s.requests, s.duration, e.status, e.connect + e.read + e.write + e.timeout, latency.mean))',
+        'end',
+        '',
+      ].join('\n'),
+    )
+    wrkScripts.set(pool, path)
+  }
+  return path
+}
+
+function loadWrk(url, pool, s) {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${s}s`, '-s', wrkScript(pool), url]
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+      if (code !== 0 || !line) return reject(new Error(`wrk ${args.join(' ')} failed (${code}):\n${out}`))
+      const r = JSON.parse(line.slice('RESULT '.length))
+      resolve({
+        total: r.total,
+        rps: r.total / (r.us / 1e6),
+        ok: r.total - r.status,
+        notOk: r.status,
+        errors: r.errors,
+        latencyMs: r.latencyUs / 1000,
+      })
+    })
   })
 }
 
@@ -272,19 +360,17 @@ for (const runtime of runtimes) {
       const before = cpuTimes(servers[variant].pid)
       const r = await load(servers[variant].url, pool, DURATION_S)
       const after = cpuTimes(servers[variant].pid)
-      if (before && after && r.requests.total > 0) {
+      if (before && after && r.total > 0) {
         cpu[name].push({
-          all: (after.all - before.all) / r.requests.total,
-          main: (after.main - before.main) / r.requests.total,
+          all: (after.all - before.all) / r.total,
+          main: (after.main - before.main) / r.total,
         })
       }
-      const wrong = status === 200 ? r.non2xx : r['2xx']
-      if (wrong > 0 || r.errors > 0 || r.requests.total === 0) {
-        problems.push(
-          `${runtime} ${name}: ${wrong} unexpected statuses, ${r.errors} errors, ${r.requests.total} requests`,
-        )
+      const wrong = status === 200 ? r.notOk : r.ok
+      if (wrong > 0 || r.errors > 0 || r.total === 0) {
+        problems.push(`${runtime} ${name}: ${wrong} unexpected statuses, ${r.errors} errors, ${r.total} requests`)
       }
-      rps[name].push(r.requests.average)
+      rps[name].push(r.rps)
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`)
   }
@@ -332,22 +418,33 @@ if (upstash) {
   const lat = { memory: [], upstash: [] }
   const tput = { memory: [], upstash: [] }
   await load(remote.url, tokens.slice(0, 1), quick ? 0.3 : 1)
+  // Requests per verification, counted exactly: a fixed number of requests, each answered before
+  // the next, against the shim's own count (a timed load leaves requests in flight at its end that
+  // the server verifies but the generator no longer counts).
+  const verifications = quick ? 50 : 500
+  // The warm-up's abandoned requests finish first: wait until the shim has been quiet for 300 ms.
+  for (let seen = -1; seen !== upstash.shim.requests.length; ) {
+    seen = upstash.shim.requests.length
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+  const before = upstash.shim.requests.length
+  for (let i = 0; i < verifications; i++) {
+    const res = await fetch(remote.url, { headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } })
+    await res.arrayBuffer()
+    if (res.status !== 200) problems.push(`upstash: request ${i} answered ${res.status}`)
+  }
+  const perRequest = (upstash.shim.requests.length - before) / verifications
+  if (perRequest !== 1) problems.push(`upstash: ${perRequest.toFixed(3)} HTTP requests per verification`)
+  upstashReport = { perRequest }
   for (let round = 0; round < ROUNDS; round++) {
     for (const [key, srv] of [
       ['memory', memory],
       ['upstash', remote],
     ]) {
-      const before = upstash.shim.requests.length
       const r = await load(srv.url, tokens.slice(0, 1), DURATION_S)
-      if (r.non2xx > 0 || r.errors > 0) problems.push(`upstash ${key}: ${r.non2xx} non-2xx, ${r.errors} errors`)
-      if (key === 'upstash') {
-        const perRequest = (upstash.shim.requests.length - before) / r.requests.total
-        if (Math.abs(perRequest - 1) > 0.01)
-          problems.push(`upstash: ${perRequest.toFixed(3)} HTTP requests per verification`)
-        upstashReport = { ...upstashReport, perRequest }
-      }
-      lat[key].push(r.latency.average)
-      tput[key].push(r.requests.average)
+      if (r.notOk > 0 || r.errors > 0) problems.push(`upstash ${key}: ${r.notOk} non-2xx, ${r.errors} errors`)
+      lat[key].push(r.latencyMs)
+      tput[key].push(r.rps)
     }
   }
   memory.stop()
@@ -463,12 +560,12 @@ if (!quick) {
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on this project's CI machine kind (2 cores, shared), with`,
     `${Object.values(versions).join(', ')}; jose ${JSON.parse(readFileSync(join(root, 'node_modules/jose/package.json'), 'utf8')).version},`,
-    `hono ${JSON.parse(readFileSync(join(root, 'node_modules/hono/package.json'), 'utf8')).version}, autocannon ${CONNECTIONS} connections.`,
+    `hono ${JSON.parse(readFileSync(join(root, 'node_modules/hono/package.json'), 'utf8')).version}; load generator: ${LOADGEN === 'wrk' ? `${wrkVersion()}, one thread` : 'autocannon'}, ${CONNECTIONS} connections.`,
     '',
     'Command: `npm run bench` (the CI smoke run is `npm run bench -- --quick`, which checks the harness, not the numbers).',
     '',
     `Method: each runtime serves every variant from its own process (bench/server.mjs: Node through`,
-    '`@hono/node-server`, `Bun.serve`, `Deno.serve`); autocannon loads them on loopback. Every round measures',
+    `\`@hono/node-server\`, \`Bun.serve\`, \`Deno.serve\`); ${LOADGEN} loads them on loopback. Every round measures`,
     `every scenario once for ${DURATION_S} s, the two sides of each compared pair back to back, swapped every`,
     `other round, after a pause in which the load generator collects its garbage; ${ROUNDS} rounds; ratios are`,
     'per-round and the table gives their median (min-max). "Every mandate new" cycles through a pool of distinct mandates larger than the',

@@ -47,7 +47,7 @@ export class MandateVerifier {
   readonly expected: ClaimExpectations
   readonly jwks: JwksCache
   readonly cache: MandateCache | undefined
-  readonly #keyStillValid: (kid: string, key: unknown) => boolean
+  readonly #keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean
   // Every mandate of a zone key carries the same header segment: remember the last one that passed
   // the header checks and its kid, so the common case skips a base64 decode and a JSON parse.
   #checkedHeader = ''
@@ -59,13 +59,14 @@ export class MandateVerifier {
     this.cache = cache
     // A cached mandate stands only while its kid still names the key object that verified it: a
     // kid that left the JWKS, or now names other key material, sends the token back to be verified.
-    this.#keyStillValid = (kid, key) => jwks.currentKey(kid) === key
+    this.#keyStillValid = (kid, key, nowMs) => jwks.currentKey(kid, nowMs) === key
   }
 
-  verify(token: string, nowMs: number): Mandate | Promise<Mandate> {
-    const cached = this.cache?.get(token, nowMs, this.#keyStillValid)
+  /** Verifies the token `source.slice(start, end)` (the Authorization header and its token's span). */
+  verify(source: string, nowMs: number, start = 0, end = source.length): Mandate | Promise<Mandate> {
+    const cached = this.cache?.get(source, nowMs, this.#keyStillValid, start, end)
     if (cached !== undefined) return cached
-    return this.#verify(token, nowMs)
+    return this.#verify(start === 0 && end === source.length ? source : source.slice(start, end), nowMs)
   }
 
   /** RFC 7515 header checks for the one algorithm Caracal uses; returns the `kid`. */

@@ -551,6 +551,34 @@ export function coreContract(): ContractCase[] {
       },
     },
     {
+      name: 'getMandate: a frozen request still carries its mandate; lookalike properties do not forge one',
+      async run() {
+        const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+        const seen: (string | undefined)[] = []
+        const h = withCaracal((req) => (seen.push(findMandate(req)?.sub), new Response('ok')), {
+          audience: AUDIENCE,
+          issuer: dev.issuer,
+          zoneId: dev.zoneId,
+          fetch: dev.fetch,
+          revocations: new MemoryRevocationStore(),
+        })
+        const token = await dev.mint({ sub: 'frozen-sub' })
+        const frozen = Object.freeze(new Request(`${ORIGIN}/`, { headers: { authorization: `Bearer ${token}` } }))
+        equal((await h(frozen)).status, 200, 'frozen request status')
+        equal(seen[0], 'frozen-sub', 'mandate of a frozen request')
+        equal(getMandate(frozen).sub, 'frozen-sub', 'getMandate after the handler')
+
+        const plain = new Request(`${ORIGIN}/`) as Request & Record<PropertyKey, unknown>
+        plain[Symbol.for('caracal-fetch.mandate')] = { sub: 'forged' }
+        plain['caracal-fetch.mandate'] = { sub: 'forged' }
+        plain['mandate'] = { sub: 'forged' }
+        equal(findMandate(plain), undefined, 'lookalike properties')
+        const verified = new Request(`${ORIGIN}/`, { headers: { authorization: `Bearer ${token}` } })
+        equal((await h(verified)).status, 200, 'verified status')
+        equal(Object.keys(verified).length, 0, 'no enumerable string keys added to the request')
+      },
+    },
+    {
       name: 'the mandate is frozen and carries the raw claims',
       async run() {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })

@@ -141,6 +141,58 @@ describe('the verified-mandate cache through withCaracal', () => {
   })
 })
 
+describe('cache lookups by fingerprint', () => {
+  test('a token made to share a cached token’s length and last 24 characters is verified, refused, and evicts nothing', async () => {
+    const { dev, call } = await setup()
+    const good = await dev.mint({ scope: 'read' })
+    expect(await call(good)).toBe(200)
+    // Same length, same signature tail (so the same fingerprint), another payload: a different token.
+    const [h, p, sig] = good.split('.') as [string, string, string]
+    const flipped = p[0] === 'e' ? 'f' : 'e'
+    const forged = `${h}.${flipped}${p.slice(1)}.${sig}`
+    expect(forged.length).toBe(good.length)
+    const before = counter.verifies
+    expect(await call(forged)).toBe(401)
+    expect(counter.verifies).toBe(before + 1)
+    expect(await call(good)).toBe(200)
+    expect(counter.verifies).toBe(before + 1)
+  })
+
+  test('every spelling of the same token in the header (scheme case, whitespace) hits one entry', async () => {
+    const { dev } = await setup()
+    const handler = withCaracal(() => new Response('ok'), {
+      audience: AUDIENCE,
+      issuer: dev.issuer,
+      zoneId: dev.zoneId,
+      fetch: dev.fetch,
+      revocations: new MemoryRevocationStore(),
+    })
+    const token = await dev.mint()
+    counter.verifies = 0
+    for (const header of [`Bearer ${token}`, `bearer \t ${token}`, `BEARER ${token} \u00a0`, `Bearer\t${token}\t`]) {
+      const response = await handler(new Request('https://api.example/x', { headers: { authorization: header } }))
+      expect(response.status, JSON.stringify(header)).toBe(200)
+    }
+    expect(counter.verifies).toBe(1)
+    // The token text itself still has to match to the last character.
+    const other = await handler(
+      new Request('https://api.example/x', { headers: { authorization: `Bearer ${token.slice(0, -1)}` } }),
+    )
+    expect(other.status).toBe(401)
+  })
+
+  test('MandateCache.get reads the token from a span of its source', () => {
+    const cache = new MandateCache()
+    const mandate = { expiresAt: Date.now() / 1000 + 900 } as Mandate
+    cache.set('abc.def.ghi', 'k', {}, mandate, Date.now())
+    const always = () => true
+    expect(cache.get('Bearer abc.def.ghi  ', Date.now(), always, 7, 18)).toBe(mandate)
+    expect(cache.get('Bearer abc.def.ghj  ', Date.now(), always, 7, 18)).toBeUndefined()
+    expect(cache.get('Bearer xabc.def.ghi', Date.now(), always, 7, 19)).toBeUndefined()
+    expect(cache.get('abc.def.ghi', Date.now(), always)).toBe(mandate)
+  })
+})
+
 test('a cached mandate is dropped when its kid comes back naming other key material', async () => {
   // Two issuers, one kid: the JWKS first maps it to A's key, then (after a refetch) to B's.
   const a = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })

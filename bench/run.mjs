@@ -540,8 +540,8 @@ function writeReadmeSummary() {
       ? [
           '',
           `Upstash store (Node): ${upstashReport.perRequest.toFixed(3)} HTTP requests to the REST endpoint per verification;`,
-          `it adds ${upstashReport.addedLatencyMs.toFixed(2)} ms of mean latency over the memory store on loopback (the REST shim runs in`,
-          "the load generator's process, so this is an upper bound for loopback, not a network figure).",
+          `it adds ${upstashReport.addedLatencyMs.toFixed(2)} ms of mean latency over the memory store at ${CONNECTIONS} connections on loopback (the REST`,
+          "shim is a single Node process in front of redis-server, so this is an upper bound for loopback, not a network figure).",
         ]
       : []),
   ].join('\n')
@@ -567,7 +567,7 @@ if (!quick) {
     `Method: each runtime serves every variant from its own process (bench/server.mjs: Node through`,
     `\`@hono/node-server\`, \`Bun.serve\`, \`Deno.serve\`); ${LOADGEN} loads them on loopback. Every round measures`,
     `every scenario once for ${DURATION_S} s, the two sides of each compared pair back to back, swapped every`,
-    `other round, after a pause in which the load generator collects its garbage; ${ROUNDS} rounds; ratios are`,
+    `other round, after a pause (in which an autocannon generator collects its garbage); ${ROUNDS} rounds; ratios are`,
     'per-round and the table gives their median (min-max). "Every mandate new" cycles through a pool of distinct mandates larger than the',
     'cache; the jose baseline is `jwtVerify` with `createLocalJWKSet` (keys imported once), refusing with the',
     "same response bytes as withCaracal (Caracal's JSON body and `WWW-Authenticate`, as precomputed constants).",
@@ -590,9 +590,9 @@ if (!quick) {
     'shows where a req/s ratio comes from: with the load generator on the same 2 cores, req/s follows',
     'the CPU a request costs all threads together, and on Bun and Deno the signature primitive, the same',
     'Web Crypto call on both sides and run off the main thread, is most of it. On Bun that call costs',
-    'about 53 µs of CPU per verify on its two pool threads, the synchronous node:crypto verify about 50 µs,',
-    'so any verifier there sits within a few percent of the same ceiling; what caracal-fetch can still',
-    'save is its main-thread share, which the main-thread column shows.',
+    'more CPU than all the rest of a request, and the synchronous node:crypto verify about as much',
+    '(within 10 %), so any verifier there sits within a few percent of the same ceiling; what',
+    'caracal-fetch can still save is its main-thread share, which the main-thread column shows.',
     '',
     ...runtimes.map((r) => runtimeTable(r) + '\n'),
     ...(upstashReport

@@ -383,7 +383,9 @@ export class Authenticator {
     request: Request,
   ): AuthOutcome | Promise<AuthOutcome> {
     try {
-      for (const requirements of checks) checkRequirements(mandate, requirements)
+      // Indexed: on JavaScriptCore a for-of over this frozen one-element array showed as 5 % of a
+      // cache-hit request's samples under load.
+      for (let i = 0; i < checks.length; i++) checkRequirements(mandate, checks[i]!)
       const revocation = this.#checkRevocation(store, mandate)
       if (revocation === undefined) return { kind: 'verified', mandate }
       return revocation.then(

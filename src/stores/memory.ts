@@ -17,6 +17,8 @@ import {
   type RevocationStatus,
 } from './types.js'
 
+const CLEAR: RevocationStatus = Object.freeze({ revoked: undefined, delegationEpoch: undefined })
+
 export interface MemoryRevocationStoreOptions {
   /**
    * Default lifetime of a revocation or epoch mark, in milliseconds.
@@ -100,13 +102,15 @@ export class MemoryRevocationStore implements BatchRevocationStore {
 
   lookup(anchors: readonly string[], zoneId: string | undefined): RevocationStatus {
     let revoked: string | undefined
-    for (const anchor of anchors) {
-      if (this.isRevoked(anchor)) {
-        revoked = anchor
+    for (let i = 0; i < anchors.length; i++) {
+      if (this.isRevoked(anchors[i]!)) {
+        revoked = anchors[i]
         break
       }
     }
-    return { revoked, delegationEpoch: zoneId === undefined ? undefined : this.currentDelegationEpoch(zoneId) }
+    const delegationEpoch = zoneId === undefined ? undefined : this.currentDelegationEpoch(zoneId)
+    // The answer of nearly every request; one shared object instead of a new one each time.
+    return revoked === undefined && delegationEpoch === undefined ? CLEAR : { revoked, delegationEpoch }
   }
 
   /** Number of marks held (expired ones included until swept). */

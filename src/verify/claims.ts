@@ -27,11 +27,12 @@ function requiredString(payload: Payload, claim: string): string {
   return value
 }
 
-// Caracal's STS omits absent optional claims; `null` is read as absent so that other issuers'
-// serialisers that write nulls do not turn a valid mandate into a 401.
+// Caracal's STS omits absent optional claims. Its TypeScript verifier reads `null` and `''` as
+// absent too (its Go and Python verifiers test these ids against the empty string), so the same
+// mandate gives the same `Mandate` here: an empty `agent_session_id` is no agent session.
 function optionalString(payload: Payload, claim: string): string | undefined {
   const value = payload[claim]
-  if (value === undefined || value === null) return undefined
+  if (value === undefined || value === null || value === '') return undefined
   if (typeof value !== 'string') throw invalid(claim, 'must be a string')
   return value
 }

@@ -579,6 +579,37 @@ export function coreContract(): ContractCase[] {
       },
     },
     {
+      name: 'optional id claims that are null or empty read as absent, as in Caracal’s verifier',
+      async run() {
+        const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+        const options = {
+          audience: AUDIENCE,
+          issuer: dev.issuer,
+          zoneId: dev.zoneId,
+          fetch: dev.fetch,
+          revocations: new MemoryRevocationStore(),
+        }
+        let mandate: ReturnType<typeof getMandate> | undefined
+        const h = withCaracal((req) => ((mandate = getMandate(req)), new Response('ok')), options)
+        const agent = withCaracal(() => new Response('ok'), { ...options, requireAgent: true })
+        const token = await dev.mint({
+          agent_session_id: '',
+          delegation_edge_id: null,
+          source_session_id: '',
+          delegation_chain: [{ application_id: 'a', agent_session_id: '' }],
+        })
+        const request = () => new Request(ORIGIN, { headers: { authorization: `Bearer ${token}` } })
+        equal((await h(request())).status, 200, 'status')
+        equal(mandate!.agentSessionId, undefined, 'agentSessionId')
+        equal(mandate!.delegationEdgeId, undefined, 'delegationEdgeId')
+        equal(mandate!.sourceSessionId, undefined, 'sourceSessionId')
+        equal(mandate!.delegationChain[0]?.agentSessionId, undefined, 'chain link agentSessionId')
+        const refused = await agent(request())
+        equal(refused.status, 403, 'requireAgent status')
+        equal(((await refused.json()) as { error: string }).error, 'session_required', 'requireAgent error')
+      },
+    },
+    {
       name: 'the mandate is frozen and carries the raw claims',
       async run() {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })

@@ -35,6 +35,8 @@ const ROUNDS = quick ? 1 : Number(roundsArg ?? 12)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, not ${roundsArg}`)
 const DURATION_S = quick ? 0.5 : 3
 const CONNECTIONS = 16
+// Slices per measurement (see the round loop); wrk measures in whole seconds, so DURATION_S / SLICES >= 1.
+const SLICES = quick ? 1 : 3
 const POOL = quick ? 64 : 1000
 
 const median = (xs) => {
@@ -166,7 +168,7 @@ function cpuTimes(pid) {
 // now, not during the next scenario, where it would slow whichever variant happens to follow.
 async function settle() {
   globalThis.gc?.()
-  await new Promise((resolve) => setTimeout(resolve, quick ? 20 : 500))
+  await new Promise((resolve) => setTimeout(resolve, quick ? 20 : LOADGEN === 'wrk' ? 200 : 500))
 }
 
 // The load generator: wrk (C, one thread) when it is on PATH, else autocannon (npm). On 2 cores the
@@ -352,25 +354,39 @@ for (const runtime of runtimes) {
     // each block: both sides of a ratio then follow the previous block equally often. (Reversing the
     // whole sequence instead left "caracal, every mandate new" as the only one ever to run straight
     // after the 60 000 req/s repeated-mandate run, which costs whatever runs next a few percent.)
-    const order = BLOCKS.flatMap((block) => (round % 2 === 1 ? [...block].reverse() : block))
-      .filter((name) => SCENARIOS[name] !== undefined)
-      .map((name) => [name, SCENARIOS[name]])
-    for (const [name, [variant, pool, status]] of order) {
-      await settle()
-      const before = cpuTimes(servers[variant].pid)
-      const r = await load(servers[variant].url, pool, DURATION_S)
-      const after = cpuTimes(servers[variant].pid)
-      if (before && after && r.total > 0) {
-        cpu[name].push({
-          all: (after.all - before.all) / r.total,
-          main: (after.main - before.main) / r.total,
-        })
+    //
+    // Within a block each scenario's DURATION_S is measured as SLICES alternating slices (A B B A A B):
+    // this shared machine's slow spells last seconds, and slices spread each one over both sides
+    // of a pair instead of landing on whichever side was running.
+    for (const block of BLOCKS) {
+      const names = (round % 2 === 1 ? [...block].reverse() : block).filter((name) => SCENARIOS[name] !== undefined)
+      const sum = Object.fromEntries(names.map((name) => [name, { total: 0, seconds: 0, cpuAll: 0, cpuMain: 0, cpu: true }]))
+      for (let slice = 0; slice < SLICES; slice++) {
+        for (const name of slice % 2 === 1 ? [...names].reverse() : names) {
+          const [variant, pool, status] = SCENARIOS[name]
+          await settle()
+          const before = cpuTimes(servers[variant].pid)
+          const r = await load(servers[variant].url, pool, DURATION_S / SLICES)
+          const after = cpuTimes(servers[variant].pid)
+          const s = sum[name]
+          s.total += r.total
+          s.seconds += r.total / r.rps
+          if (before && after) {
+            s.cpuAll += after.all - before.all
+            s.cpuMain += after.main - before.main
+          } else s.cpu = false
+          const wrong = status === 200 ? r.notOk : r.ok
+          if (wrong > 0 || r.errors > 0 || r.total === 0) {
+            problems.push(`${runtime} ${name}: ${wrong} unexpected statuses, ${r.errors} errors, ${r.total} requests`)
+          }
+        }
       }
-      const wrong = status === 200 ? r.notOk : r.ok
-      if (wrong > 0 || r.errors > 0 || r.total === 0) {
-        problems.push(`${runtime} ${name}: ${wrong} unexpected statuses, ${r.errors} errors, ${r.total} requests`)
+      for (const name of names) {
+        const s = sum[name]
+        if (s.total === 0) continue
+        rps[name].push(s.total / s.seconds)
+        if (s.cpu) cpu[name].push({ all: s.cpuAll / s.total, main: s.cpuMain / s.total })
       }
-      rps[name].push(r.rps)
     }
     process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`)
   }
@@ -566,8 +582,9 @@ if (!quick) {
     '',
     `Method: each runtime serves every variant from its own process (bench/server.mjs: Node through`,
     `\`@hono/node-server\`, \`Bun.serve\`, \`Deno.serve\`); ${LOADGEN} loads them on loopback. Every round measures`,
-    `every scenario once for ${DURATION_S} s, the two sides of each compared pair back to back, swapped every`,
-    `other round, after a pause (in which an autocannon generator collects its garbage); ${ROUNDS} rounds; ratios are`,
+    `every scenario for ${DURATION_S} s, as ${SLICES} slices that alternate with the other side of its pair (A B B A A B),`,
+    `the pair's order swapped every other round, each slice after a pause (in which an autocannon generator`,
+    `collects its garbage); ${ROUNDS} rounds; ratios are`,
     'per-round and the table gives their median (min-max). "Every mandate new" cycles through a pool of distinct mandates larger than the',
     'cache; the jose baseline is `jwtVerify` with `createLocalJWKSet` (keys imported once), refusing with the',
     "same response bytes as withCaracal (Caracal's JSON body and `WWW-Authenticate`, as precomputed constants).",

@@ -11,6 +11,17 @@ import { equal, match, ok, rejects, type ContractCase } from './assert.js'
 const AUDIENCE = 'resource://billing-api'
 const ORIGIN = 'https://billing.example'
 
+/** Options for a handler that trusts `dev`'s zone, with a fresh memory store. */
+function devOptions(dev: DevIssuer): CaracalOptions {
+  return {
+    audience: AUDIENCE,
+    issuer: dev.issuer,
+    zoneId: dev.zoneId,
+    fetch: dev.fetch,
+    revocations: new MemoryRevocationStore(),
+  }
+}
+
 interface Fixture {
   dev: DevIssuer
   store: MemoryRevocationStore
@@ -119,19 +130,10 @@ export function coreContract(): ContractCase[] {
         const ctx = { waitUntil() {} }
         let seen: unknown[] = []
         const request = new Request(`${ORIGIN}/x`, { headers: { authorization: `Bearer ${await dev.mint()}` } })
-        const h = withCaracal(
-          (req: Request, e: typeof env, c: typeof ctx) => {
-            seen = [req, e, c]
-            return new Response('ok')
-          },
-          {
-            audience: AUDIENCE,
-            issuer: dev.issuer,
-            zoneId: dev.zoneId,
-            fetch: dev.fetch,
-            revocations: new MemoryRevocationStore(),
-          },
-        )
+        const h = withCaracal((req: Request, e: typeof env, c: typeof ctx) => {
+          seen = [req, e, c]
+          return new Response('ok')
+        }, devOptions(dev))
         equal((await h(request, env, ctx)).status, 200, 'status')
         ok(seen[0] === request && seen[1] === env && seen[2] === ctx, 'same request, env and ctx')
       },
@@ -529,11 +531,7 @@ export function coreContract(): ContractCase[] {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
         const reasons: string[] = []
         const h = withCaracal((() => undefined) as unknown as () => Response, {
-          audience: AUDIENCE,
-          issuer: dev.issuer,
-          zoneId: dev.zoneId,
-          fetch: dev.fetch,
-          revocations: new MemoryRevocationStore(),
+          ...devOptions(dev),
           onError: (e) => reasons.push(e.reason),
         })
         const res = await h(new Request(ORIGIN, { headers: { authorization: `Bearer ${await dev.mint()}` } }))
@@ -555,13 +553,7 @@ export function coreContract(): ContractCase[] {
       async run() {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
         const seen: (string | undefined)[] = []
-        const h = withCaracal((req) => (seen.push(findMandate(req)?.sub), new Response('ok')), {
-          audience: AUDIENCE,
-          issuer: dev.issuer,
-          zoneId: dev.zoneId,
-          fetch: dev.fetch,
-          revocations: new MemoryRevocationStore(),
-        })
+        const h = withCaracal((req) => (seen.push(findMandate(req)?.sub), new Response('ok')), devOptions(dev))
         const token = await dev.mint({ sub: 'frozen-sub' })
         const frozen = Object.freeze(new Request(`${ORIGIN}/`, { headers: { authorization: `Bearer ${token}` } }))
         equal((await h(frozen)).status, 200, 'frozen request status')
@@ -582,13 +574,7 @@ export function coreContract(): ContractCase[] {
       name: 'optional id claims that are null or empty read as absent, as in Caracal’s verifier',
       async run() {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
-        const options = {
-          audience: AUDIENCE,
-          issuer: dev.issuer,
-          zoneId: dev.zoneId,
-          fetch: dev.fetch,
-          revocations: new MemoryRevocationStore(),
-        }
+        const options = devOptions(dev)
         let mandate: ReturnType<typeof getMandate> | undefined
         const h = withCaracal((req) => ((mandate = getMandate(req)), new Response('ok')), options)
         const agent = withCaracal(() => new Response('ok'), { ...options, requireAgent: true })
@@ -614,19 +600,10 @@ export function coreContract(): ContractCase[] {
       async run() {
         const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
         let mandate: ReturnType<typeof getMandate> | undefined
-        const h = withCaracal(
-          (req) => {
-            mandate = getMandate(req)
-            return new Response('ok')
-          },
-          {
-            audience: AUDIENCE,
-            issuer: dev.issuer,
-            zoneId: dev.zoneId,
-            fetch: dev.fetch,
-            revocations: new MemoryRevocationStore(),
-          },
-        )
+        const h = withCaracal((req) => {
+          mandate = getMandate(req)
+          return new Response('ok')
+        }, devOptions(dev))
         const token = await dev.mint({
           sid: 's',
           root_sid: 'r',

@@ -1,6 +1,6 @@
 import { CaracalError, isCaracalError, messageOf } from './errors.js'
 import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
-import { bearerEnd, bearerStart } from './http/bearer.js'
+import { extractBearer } from './http/bearer.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
 import { validateMilliseconds, validateTimeout, type RevocationStore } from './stores/types.js'
 import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
@@ -361,9 +361,8 @@ export class Authenticator {
     }
     try {
       const { verifier, store } = this.#context(env)
-      const header = request.headers.get('authorization')
-      const start = bearerStart(header)
-      const mandate = verifier.verify(header!, this.#now(), start, bearerEnd(header!))
+      const token = extractBearer(request.headers.get('authorization'))
+      const mandate = verifier.verify(token, this.#now())
       if (isPromise(mandate)) {
         return mandate.then(
           (verified) => this.#admit(verified, checks, store, request),

@@ -62,11 +62,10 @@ export class MandateVerifier {
     this.#keyStillValid = (kid, key, nowMs) => jwks.currentKey(kid, nowMs) === key
   }
 
-  /** Verifies the token `source.slice(start, end)` (the Authorization header and its token's span). */
-  verify(source: string, nowMs: number, start = 0, end = source.length): Mandate | Promise<Mandate> {
-    const cached = this.cache?.get(source, nowMs, this.#keyStillValid, start, end)
+  verify(token: string, nowMs: number): Mandate | Promise<Mandate> {
+    const cached = this.cache?.get(token, nowMs, this.#keyStillValid)
     if (cached !== undefined) return cached
-    return this.#verify(start === 0 && end === source.length ? source : source.slice(start, end), nowMs)
+    return this.#verify(token, nowMs)
   }
 
   /** RFC 7515 header checks for the one algorithm Caracal uses; returns the `kid`. */

@@ -180,17 +180,6 @@ describe('cache lookups by fingerprint', () => {
     )
     expect(other.status).toBe(401)
   })
-
-  test('MandateCache.get reads the token from a span of its source', () => {
-    const cache = new MandateCache()
-    const mandate = { expiresAt: Date.now() / 1000 + 900 } as Mandate
-    cache.set('abc.def.ghi', 'k', {}, mandate, Date.now())
-    const always = () => true
-    expect(cache.get('Bearer abc.def.ghi  ', Date.now(), always, 7, 18)).toBe(mandate)
-    expect(cache.get('Bearer abc.def.ghj  ', Date.now(), always, 7, 18)).toBeUndefined()
-    expect(cache.get('Bearer xabc.def.ghi', Date.now(), always, 7, 19)).toBeUndefined()
-    expect(cache.get('abc.def.ghi', Date.now(), always)).toBe(mandate)
-  })
 })
 
 test('a cached mandate is dropped when its kid comes back naming other key material', async () => {

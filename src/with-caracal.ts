@@ -41,12 +41,6 @@ export function withCaracal<Args extends unknown[]>(
   if (typeof handler !== 'function')
     throw new TypeError('withCaracal: the first argument must be a fetch handler function')
   const auth = new Authenticator('withCaracal', options)
-  const respond = (outcome: AuthOutcome, request: Request, rest: Args): Response | Promise<Response> => {
-    if (outcome.kind === 'refused') return outcome.response
-    if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
-    const response = handler(request, ...rest)
-    return isPromise(response) ? response.then((r) => checked(r, request)) : checked(response, request)
-  }
   // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
   // return must not look like success. Checked by shape: `instanceof` breaks across realms.
   const checked = (response: unknown, request: Request): Response => {
@@ -57,11 +51,26 @@ export function withCaracal<Args extends unknown[]>(
       request,
     )
   }
+  const checkLater = (response: Promise<unknown>, request: Request): Promise<Response> =>
+    response.then((r) => checked(r, request))
+  const respond = (outcome: AuthOutcome, request: Request, args: ArrayLike<unknown>): Response | Promise<Response> => {
+    if (outcome.kind === 'refused') return outcome.response
+    if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
+    const response: Response | Promise<Response> = handler.apply(undefined, args as unknown as [Request, ...Args])
+    // The common answer, told apart in one step (a Response of another realm takes the long way).
+    if (response instanceof Response) return response
+    return isPromise(response) ? checkLater(response, request) : checked(response, request)
+  }
   // Not async: with a cached mandate and a synchronous store the handler's own result comes back
   // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
-  const wrapped = (request: Request, ...rest: Args): Response | Promise<Response> => {
-    const outcome = auth.authenticate(request, rest[0])
-    return isPromise(outcome) ? outcome.then((o) => respond(o, request, rest)) : respond(outcome, request, rest)
+  // `arguments` rather than a rest parameter: the extra arguments (env, ctx, server, info) reach
+  // the handler exactly as given, with no array built and spread per request on the common path.
+  const later = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
+    outcome.then((o) => respond(o, request, args))
+  function wrapped(request: Request): Response | Promise<Response> {
+    const outcome = auth.authenticate(request, arguments[1])
+    if (!isPromise(outcome)) return respond(outcome, request, arguments)
+    return later(outcome, request, Array.from(arguments))
   }
-  return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) })
+  return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) }) as unknown as CaracalFetchHandler<Args>
 }

@@ -10,14 +10,13 @@
  */
 import {
   DEFAULT_REVOCATION_TTL_MS,
+  NOTHING_REVOKED,
   validateAnchor,
   validateEpoch,
   validateTtl,
   type BatchRevocationStore,
   type RevocationStatus,
 } from './types.js'
-
-const CLEAR: RevocationStatus = Object.freeze({ revoked: undefined, delegationEpoch: undefined })
 
 export interface MemoryRevocationStoreOptions {
   /**
@@ -109,8 +108,8 @@ export class MemoryRevocationStore implements BatchRevocationStore {
       }
     }
     const delegationEpoch = zoneId === undefined ? undefined : this.currentDelegationEpoch(zoneId)
-    // The answer of nearly every request; one shared object instead of a new one each time.
-    return revoked === undefined && delegationEpoch === undefined ? CLEAR : { revoked, delegationEpoch }
+    // The answer of nearly every request: one shared object instead of a new one each time.
+    return revoked === undefined && delegationEpoch === undefined ? NOTHING_REVOKED : { revoked, delegationEpoch }
   }
 
   /** Number of marks held (expired ones included until swept). */

@@ -89,12 +89,16 @@ export function validateAnchor(where: string, anchor: string): void {
     throw new TypeError(`${where}: anchor must not start with "delegation-epoch:" (that key holds a zone's epoch)`)
 }
 
+/** The answer of nearly every lookup; a store may return this one shared object instead of a new one. */
+export const NOTHING_REVOKED: RevocationStatus = Object.freeze({ revoked: undefined, delegationEpoch: undefined })
+
 /**
  * Checks what a store's `lookup` answered before it is trusted: `revoked` a non-empty string or
  * absent, `delegationEpoch` an integer >= 0 or absent. Anything else (no object, `revoked: null`,
  * an epoch of 'abc') is a store fault, which the caller answers with 503, never with a pass.
  */
 export function checkedStatus(status: unknown): RevocationStatus {
+  if (status === NOTHING_REVOKED) return NOTHING_REVOKED
   if (typeof status !== 'object' || status === null) {
     throw new Error(`lookup answered ${status === null ? 'null' : typeof status}, not { revoked, delegationEpoch }`)
   }

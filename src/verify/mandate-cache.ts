@@ -1,4 +1,4 @@
-import type { Mandate } from './mandate.js'
+import type { VerifiedMandate } from './verifier.js'
 
 /** Limits of the verified-mandate cache. */
 export interface MandateCacheOptions {
@@ -22,7 +22,9 @@ export interface MandateCacheOptions {
 
 interface Entry {
   readonly token: string
-  readonly mandate: Mandate
+  /** `Bearer <token>`, the `Authorization` header nearly every request of this token carries. */
+  readonly header: string
+  readonly verified: VerifiedMandate
   readonly kid: string
   /** The key object the signature was checked with: a `kid` that now names other key material is a miss. */
   readonly key: unknown
@@ -30,14 +32,20 @@ interface Entry {
   readonly bytes: number
 }
 
+/** The scheme and space of the `Authorization` header nearly every client sends. */
+const BEARER = 'Bearer '
+
 /**
- * A 32-bit FNV-1a fingerprint of a token's length and last 24 characters. For a verified token
- * those are the ES256 signature, which the STS draws at random, so fingerprints spread evenly.
+ * A 32-bit FNV-1a fingerprint of a token's length and last 8 characters. For a verified token
+ * those are 48 bits of the ES256 signature, which the STS draws at random, so fingerprints spread
+ * evenly; more characters would only cost more on every request. `prefix` characters at the
+ * start of `text` are not the token's: fingerprint(BEARER + t, BEARER.length) is fingerprint(t).
  */
-function fingerprint(token: string): number {
-  let hash = 0x811c9dc5 ^ token.length
-  for (let i = Math.max(0, token.length - 24); i < token.length; i++) {
-    hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193)
+function fingerprint(text: string, prefix = 0): number {
+  const length = text.length
+  let hash = 0x811c9dc5 ^ (length - prefix)
+  for (let i = Math.max(prefix, length - 8); i < length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
   }
   return hash >>> 0
 }
@@ -87,21 +95,47 @@ export class MandateCache {
     token: string,
     nowMs: number,
     keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
-  ): Mandate | undefined {
+  ): VerifiedMandate | undefined {
     const fp = fingerprint(token)
     const entry = this.#entries.get(fp)
     if (entry === undefined || entry.token !== token) return undefined
+    return this.#live(fp, entry, nowMs, keyStillValid)
+  }
+
+  /**
+   * `get` for an `Authorization` header that is exactly `Bearer <token>`, with no token cut out
+   * of it: one comparison of the whole header against the entry's. Any other spelling of the
+   * header (`bearer`, two spaces) is undefined here and goes the way of `get`.
+   */
+  getByHeader(
+    header: string,
+    nowMs: number,
+    keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
+  ): VerifiedMandate | undefined {
+    const fp = fingerprint(header, BEARER.length)
+    const entry = this.#entries.get(fp)
+    if (entry === undefined || entry.header !== header) return undefined
+    return this.#live(fp, entry, nowMs, keyStillValid)
+  }
+
+  #live(
+    fp: number,
+    entry: Entry,
+    nowMs: number,
+    keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
+  ): VerifiedMandate | undefined {
     if (entry.expiresAtMs <= nowMs || !keyStillValid(entry.kid, entry.key, nowMs)) {
       this.#delete(fp, entry)
       return undefined
     }
-    return entry.mandate
+    return entry.verified
   }
 
-  set(token: string, kid: string, key: unknown, mandate: Mandate, nowMs: number): void {
-    const expiresAtMs = Math.min(mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
+  set(token: string, kid: string, key: unknown, verified: VerifiedMandate, nowMs: number): void {
+    const expiresAtMs = Math.min(verified.mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
     if (expiresAtMs <= nowMs) return
-    // Token characters are ASCII; the claims are roughly the token's payload part decoded.
+    // Token characters are ASCII; the claims are roughly the token's payload part decoded. The
+    // token is kept as a slice of the header, so the two share their characters.
     const bytes = token.length * 2 + 512
     if (bytes > this.#maxBytes) return
     const fp = fingerprint(token)
@@ -111,7 +145,8 @@ export class MandateCache {
     while (this.#isFull(bytes)) {
       if (!this.#evictOne(nowMs)) break
     }
-    this.#entries.set(fp, { token, mandate, kid, key, expiresAtMs, bytes })
+    const header = BEARER + token
+    this.#entries.set(fp, { token: header.slice(BEARER.length), header, verified, kid, key, expiresAtMs, bytes })
     this.#bytes += bytes
   }
 

@@ -146,7 +146,10 @@ export function checkRequirements(mandate: Mandate, req: ResolvedRequirements): 
       })
     }
   }
-  for (const target of req.requiredTargets) {
+  // Indexed loops: a for-of over a frozen (usually empty) array makes an iterator per request on
+  // JavaScriptCore, and this runs on every request, cached mandate or not.
+  for (let i = 0; i < req.requiredTargets.length; i++) {
+    const target = req.requiredTargets[i]!
     if (!mandate.targets.includes(target)) {
       throw new CaracalError('invalid_token', `claim \`target\` does not contain ${JSON.stringify(target)}`, {
         claim: 'target',
@@ -165,7 +168,8 @@ export function checkRequirements(mandate: Mandate, req: ResolvedRequirements): 
   if (mandate.hopCount > req.maxHopCount) {
     throw new CaracalError('hop_count_exceeded', `hop_count ${mandate.hopCount} exceeds maxHopCount ${req.maxHopCount}`)
   }
-  for (const app of req.requireChainContains) {
+  for (let i = 0; i < req.requireChainContains.length; i++) {
+    const app = req.requireChainContains[i]!
     if (!mandate.delegationChain.some((link) => link.applicationId === app)) {
       throw new CaracalError('chain_mismatch', `delegation_chain has no application ${JSON.stringify(app)}`)
     }

@@ -39,6 +39,15 @@ export function lookupRevocation(
     const status: MaybePromise<unknown> = (store as BatchRevocationStore).lookup(anchors, zoneId)
     return isPromise(status) ? status.then(checkedStatus) : checkedStatus(status)
   }
+  return lookupEach(store, anchors, zoneId)
+}
+
+/** lookupRevocation for a store with Caracal's per-anchor methods only. */
+function lookupEach(
+  store: RevocationStore,
+  anchors: readonly string[],
+  zoneId: string | undefined,
+): MaybePromise<RevocationStatus> {
   const wantEpoch = zoneId !== undefined && typeof store.currentDelegationEpoch === 'function'
   const answers: MaybePromise<unknown>[] = []
   try {

@@ -3,7 +3,7 @@ import { CaracalError, isCaracalError } from '../errors.js'
 import { mandateFromPayload, type ClaimExpectations } from './claims.js'
 import type { JwksCache, VerificationKey } from './jwks.js'
 import type { Mandate } from './mandate.js'
-import { isPromise } from './revocation.js'
+import { anchorsOf, isPromise } from './revocation.js'
 import type { MandateCache } from './mandate-cache.js'
 
 /** Tokens longer than this are refused before any parsing. */
@@ -23,6 +23,22 @@ interface Prepared {
   readonly signingInput: Uint8Array
   readonly dot1: number
   readonly dot2: number
+}
+
+/**
+ * A verified mandate with what each of its requests needs, built once per token and cached with
+ * it. It doubles as the `verified` outcome of `Authenticator#authenticate`: a request that presents
+ * a cached token allocates no outcome and no anchor list of its own.
+ */
+export interface VerifiedMandate {
+  readonly kind: 'verified'
+  readonly mandate: Mandate
+  /** The revocation anchors, de-duplicated, in Caracal's order (frozen). */
+  readonly anchors: readonly string[]
+}
+
+function verified(mandate: Mandate): VerifiedMandate {
+  return Object.freeze({ kind: 'verified', mandate, anchors: Object.freeze(anchorsOf(mandate)) })
 }
 
 /** base64url then strict UTF-8 then JSON; any failure is `invalid_token`. */
@@ -62,7 +78,15 @@ export class MandateVerifier {
     this.#keyStillValid = (kid, key, nowMs) => jwks.currentKey(kid, nowMs) === key
   }
 
-  verify(token: string, nowMs: number): Mandate | Promise<Mandate> {
+  /**
+   * The cached mandate of an `Authorization` header sent as `Bearer <token>` (as nearly every client
+   * sends it), found without cutting the token out; undefined for anything else.
+   */
+  cachedByHeader(header: string, nowMs: number): VerifiedMandate | undefined {
+    return this.cache?.getByHeader(header, nowMs, this.#keyStillValid)
+  }
+
+  verify(token: string, nowMs: number): VerifiedMandate | Promise<VerifiedMandate> {
     const cached = this.cache?.get(token, nowMs, this.#keyStillValid)
     if (cached !== undefined) return cached
     return this.#verify(token, nowMs)
@@ -86,7 +110,7 @@ export class MandateVerifier {
   // Not an async function: on the cache-miss path the only wait is the signature primitive, so the
   // checks before it run synchronously (a throw becomes the returned rejection) and one
   // `then` finishes the job, instead of an async frame suspended and resumed around every await.
-  #verify(token: string, nowMs: number): Promise<Mandate> {
+  #verify(token: string, nowMs: number): Promise<VerifiedMandate> {
     try {
       const { kid, signature, signingInput, dot1, dot2 } = this.#prepare(token)
       let used: VerificationKey | undefined
@@ -101,14 +125,14 @@ export class MandateVerifier {
       const failed = (error: unknown): never => {
         throw isCaracalError(error) ? error : invalid('signature verification failed', error)
       }
-      const finish = (valid: boolean): Mandate => {
+      const finish = (valid: boolean): VerifiedMandate => {
         // The payload is read only once the signature holds: an unsigned token is only ever told
         // "invalid signature", and a flood of forged tokens costs no JSON parsing or claim checks.
         if (!valid) throw invalid('signature does not verify with the zone key')
         const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
-        const mandate = mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000))
-        this.cache?.set(token, kid, used, mandate, nowMs)
-        return mandate
+        const result = verified(mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000)))
+        this.cache?.set(token, kid, used, result, nowMs)
+        return result
       }
       const key = this.jwks.getKey(kid)
       if (isPromise(key)) return key.then(check).then(finish, failed)

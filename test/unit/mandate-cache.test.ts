@@ -3,6 +3,7 @@ import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../s
 import { createDevIssuer } from '../../src/testing.js'
 import { MandateCache } from '../../src/verify/mandate-cache.js'
 import type { Mandate } from '../../src/verify/mandate.js'
+import type { VerifiedMandate } from '../../src/verify/verifier.js'
 
 // Count signature verifications: a cache hit must not reach the primitive.
 const counter = vi.hoisted(() => ({ verifies: 0 }))
@@ -51,6 +52,33 @@ describe('the verified-mandate cache through withCaracal', () => {
     expect(await call(token, '/admin')).toBe(403)
     store.markRevoked('sid-1')
     expect(await call(token)).toBe(401)
+    expect(counter.verifies).toBe(1)
+  })
+
+  test('every accepted spelling of the Authorization header reaches the one cached mandate', async () => {
+    const { dev, store } = await setup()
+    const handler = withCaracal(() => new Response('ok'), {
+      audience: AUDIENCE,
+      issuer: dev.issuer,
+      zoneId: dev.zoneId,
+      fetch: dev.fetch,
+      revocations: store,
+    })
+    const token = await dev.mint({ sid: 'sid-spelling' })
+    const status = async (authorization: string) =>
+      (await handler(new Request('https://api.example/x', { headers: { authorization } }))).status
+    const spellings = [
+      `Bearer ${token}`,
+      `bearer ${token}`,
+      `BEARER  ${token}`,
+      `Bearer\t${token}`,
+      `Bearer ${token}  `,
+    ]
+    for (const spelling of [...spellings, ...spellings]) expect(await status(spelling)).toBe(200)
+    expect(counter.verifies).toBe(1)
+    // Revocation holds on the fast path (`Bearer <token>`) and on the others alike.
+    store.markRevoked('sid-spelling')
+    for (const spelling of spellings) expect(await status(spelling)).toBe(401)
     expect(counter.verifies).toBe(1)
   })
 
@@ -211,8 +239,8 @@ test('a cached mandate is dropped when its kid comes back naming other key mater
   }
 })
 
-function fakeMandate(expiresAt: number): Mandate {
-  return { expiresAt } as Mandate
+function fakeMandate(expiresAt: number): VerifiedMandate {
+  return { kind: 'verified', mandate: { expiresAt } as Mandate, anchors: [] }
 }
 
 describe('MandateCache bounds', () => {
@@ -296,6 +324,46 @@ describe('MandateCache bounds', () => {
   test('an entry larger than maxBytes is not cached', () => {
     const cache = new MandateCache({ maxBytes: 1024 })
     cache.set('x'.repeat(4096), 'k', KEY, fakeMandate(exp), now)
+    expect(cache.size).toBe(0)
+  })
+})
+
+describe('MandateCache lookup by Authorization header', () => {
+  const now = 1_000_000_000_000
+  const always = () => true
+  const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.' + 'S'.repeat(78) + 'abcdefgh'
+
+  test('finds an entry from the exact header `Bearer <token>`, and from nothing else', () => {
+    const cache = new MandateCache()
+    const entry = fakeMandate(now / 1000 + 900)
+    cache.set(token, 'k', {}, entry, now)
+    expect(cache.getByHeader(`Bearer ${token}`, now, always)).toBe(entry)
+    expect(cache.get(token, now, always)).toBe(entry)
+    // Other spellings of the same header are not found here (the authenticator then cuts the
+    // token out and calls get): another case, two spaces, a tab, trailing whitespace.
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer\t${token}`, `Bearer ${token} `]) {
+      expect(cache.getByHeader(header, now, always), JSON.stringify(header.slice(0, 8))).toBeUndefined()
+    }
+  })
+
+  test('a header with the same length and tail as a cached one, but other characters, is a miss', () => {
+    const cache = new MandateCache()
+    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 900), now)
+    const forged = `Bearer ${'X' + token.slice(1)}`
+    expect(forged.length).toBe(token.length + 7)
+    expect(cache.getByHeader(forged, now, always)).toBeUndefined()
+    expect(cache.getByHeader(`Xearer ${token}`, now, always)).toBeUndefined()
+    // ...and the miss leaves the real entry in place.
+    expect(cache.getByHeader(`Bearer ${token}`, now, always)).toBeDefined()
+  })
+
+  test('an expired entry, or one whose key is no longer current, is a miss by header too', () => {
+    const cache = new MandateCache()
+    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 60), now)
+    expect(cache.getByHeader(`Bearer ${token}`, now, () => false)).toBeUndefined()
+    expect(cache.size).toBe(0)
+    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 60), now)
+    expect(cache.getByHeader(`Bearer ${token}`, now + 60_000, always)).toBeUndefined()
     expect(cache.size).toBe(0)
   })
 })

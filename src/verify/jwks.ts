@@ -184,6 +184,8 @@ export class JwksCache {
   /** End of the backoff after a failed download; 0 once a download succeeds. */
   #failedUntil = 0
   #inflight: Promise<void> | undefined
+  /** Bumped whenever a kid stops naming the key object it named; see keyGeneration. */
+  #generation = 0
   /** Number of JWKS downloads started (diagnostics and tests). */
   fetchCount = 0
 
@@ -214,6 +216,16 @@ export class JwksCache {
   currentKey(kid: string, now: number = this.#options.now()): VerificationKey | undefined {
     if (this.#keys === undefined || now >= this.#staleUntil) return undefined
     return this.#keys.get(kid)?.key
+  }
+
+  /**
+   * A number that stays the same for as long as every kid goes on naming the very key object it
+   * names now (new kids may come), and the keys are within their stale window; -1 when there are
+   * no current keys. A mandate verified under generation g stands while this is still g: one
+   * comparison per cached request instead of a key lookup.
+   */
+  keyGeneration(now: number): number {
+    return this.#keys === undefined || now >= this.#staleUntil ? -1 : this.#generation
   }
 
   /** Loads the keys now (used by `warmup()`); rejects with `temporarily_unavailable` on failure. */
@@ -334,6 +346,14 @@ export class JwksCache {
     }
     if (next.size === 0) throw new Error('JWKS holds no usable EC P-256 ES256 signing key')
     const now = this.#options.now()
+    if (this.#keys !== undefined) {
+      for (const [kid, known] of this.#keys) {
+        if (next.get(kid) !== known) {
+          this.#generation++
+          break
+        }
+      }
+    }
     this.#keys = next
     this.#freshUntil = now + ttlMs
     this.#staleUntil = this.#freshUntil + this.#options.maxStaleMs

@@ -25,9 +25,8 @@ interface Entry {
   /** `Bearer <token>`, the `Authorization` header nearly every request of this token carries. */
   readonly header: string
   readonly verified: VerifiedMandate
-  readonly kid: string
-  /** The key object the signature was checked with: a `kid` that now names other key material is a miss. */
-  readonly key: unknown
+  /** The JWKS key generation the signature was checked under: any other is a miss. */
+  readonly generation: number
   readonly expiresAtMs: number
   readonly bytes: number
 }
@@ -88,18 +87,14 @@ export class MandateCache {
   }
 
   /**
-   * The cached mandate for `token` if it is still within its lifetime and `keyStillValid` says the
-   * zone still holds the very key object it was verified with under its `kid`.
+   * The cached mandate for `token` if it is still within its lifetime and was verified under the
+   * JWKS key `generation` current now (see JwksCache#keyGeneration).
    */
-  get(
-    token: string,
-    nowMs: number,
-    keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
-  ): VerifiedMandate | undefined {
+  get(token: string, nowMs: number, generation: number): VerifiedMandate | undefined {
     const fp = fingerprint(token)
     const entry = this.#entries.get(fp)
     if (entry === undefined || entry.token !== token) return undefined
-    return this.#live(fp, entry, nowMs, keyStillValid)
+    return this.#live(fp, entry, nowMs, generation)
   }
 
   /**
@@ -107,31 +102,22 @@ export class MandateCache {
    * of it: one comparison of the whole header against the entry's. Any other spelling of the
    * header (`bearer`, two spaces) is undefined here and goes the way of `get`.
    */
-  getByHeader(
-    header: string,
-    nowMs: number,
-    keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
-  ): VerifiedMandate | undefined {
+  getByHeader(header: string, nowMs: number, generation: number): VerifiedMandate | undefined {
     const fp = fingerprint(header, BEARER.length)
     const entry = this.#entries.get(fp)
     if (entry === undefined || entry.header !== header) return undefined
-    return this.#live(fp, entry, nowMs, keyStillValid)
+    return this.#live(fp, entry, nowMs, generation)
   }
 
-  #live(
-    fp: number,
-    entry: Entry,
-    nowMs: number,
-    keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean,
-  ): VerifiedMandate | undefined {
-    if (entry.expiresAtMs <= nowMs || !keyStillValid(entry.kid, entry.key, nowMs)) {
+  #live(fp: number, entry: Entry, nowMs: number, generation: number): VerifiedMandate | undefined {
+    if (entry.expiresAtMs <= nowMs || entry.generation !== generation) {
       this.#delete(fp, entry)
       return undefined
     }
     return entry.verified
   }
 
-  set(token: string, kid: string, key: unknown, verified: VerifiedMandate, nowMs: number): void {
+  set(token: string, generation: number, verified: VerifiedMandate, nowMs: number): void {
     const expiresAtMs = Math.min(verified.mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
     if (expiresAtMs <= nowMs) return
     // Token characters are ASCII; the claims are roughly the token's payload part decoded. The
@@ -146,7 +132,7 @@ export class MandateCache {
       if (!this.#evictOne(nowMs)) break
     }
     const header = BEARER + token
-    this.#entries.set(fp, { token: header.slice(BEARER.length), header, verified, kid, key, expiresAtMs, bytes })
+    this.#entries.set(fp, { token: header.slice(BEARER.length), header, verified, generation, expiresAtMs, bytes })
     this.#bytes += bytes
   }
 

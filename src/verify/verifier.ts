@@ -63,7 +63,6 @@ export class MandateVerifier {
   readonly expected: ClaimExpectations
   readonly jwks: JwksCache
   readonly cache: MandateCache | undefined
-  readonly #keyStillValid: (kid: string, key: unknown, nowMs: number) => boolean
   // Every mandate of a zone key carries the same header segment: remember the last one that passed
   // the header checks and its kid, so the common case skips a base64 decode and a JSON parse.
   #checkedHeader = ''
@@ -73,9 +72,6 @@ export class MandateVerifier {
     this.expected = expected
     this.jwks = jwks
     this.cache = cache
-    // A cached mandate stands only while its kid still names the key object that verified it: a
-    // kid that left the JWKS, or now names other key material, sends the token back to be verified.
-    this.#keyStillValid = (kid, key, nowMs) => jwks.currentKey(kid, nowMs) === key
   }
 
   /**
@@ -83,11 +79,11 @@ export class MandateVerifier {
    * sends it), found without cutting the token out; undefined for anything else.
    */
   cachedByHeader(header: string, nowMs: number): VerifiedMandate | undefined {
-    return this.cache?.getByHeader(header, nowMs, this.#keyStillValid)
+    return this.cache?.getByHeader(header, nowMs, this.jwks.keyGeneration(nowMs))
   }
 
   verify(token: string, nowMs: number): VerifiedMandate | Promise<VerifiedMandate> {
-    const cached = this.cache?.get(token, nowMs, this.#keyStillValid)
+    const cached = this.cache?.get(token, nowMs, this.jwks.keyGeneration(nowMs))
     if (cached !== undefined) return cached
     return this.#verify(token, nowMs)
   }
@@ -131,7 +127,13 @@ export class MandateVerifier {
         if (!valid) throw invalid('signature does not verify with the zone key')
         const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
         const result = verified(mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000)))
-        this.cache?.set(token, kid, used, result, nowMs)
+        // A cached mandate stands only while its kid still names the key object that verified it
+        // (a kid that left the JWKS, or now names other key material, sends the token back to be
+        // verified): it is cached under the key generation in which that holds, and not at all
+        // when the keys changed while the signature was being checked.
+        if (this.cache !== undefined && this.jwks.currentKey(kid, nowMs) === used) {
+          this.cache.set(token, this.jwks.keyGeneration(nowMs), result, nowMs)
+        }
         return result
       }
       const key = this.jwks.getKey(kid)

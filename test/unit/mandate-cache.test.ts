@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from 'vitest'
 import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
 import { createDevIssuer } from '../../src/testing.js'
+import { JwksCache, type JsonWebKeySet } from '../../src/verify/jwks.js'
 import { MandateCache } from '../../src/verify/mandate-cache.js'
 import type { Mandate } from '../../src/verify/mandate.js'
 import type { VerifiedMandate } from '../../src/verify/verifier.js'
@@ -246,12 +247,10 @@ function fakeMandate(expiresAt: number): VerifiedMandate {
 describe('MandateCache bounds', () => {
   const now = 1_000_000_000_000
   const exp = now / 1000 + 900
-  const always = () => true
-  const KEY = {}
 
   test('a flood of distinct valid tokens stays within maxEntries and maxBytes', () => {
     const cache = new MandateCache({ maxEntries: 1000, maxBytes: 1_000_000 })
-    for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 'k', KEY, fakeMandate(exp), now)
+    for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 0, fakeMandate(exp), now)
     expect(cache.size).toBeLessThanOrEqual(1000)
     expect(cache.bytes).toBeLessThanOrEqual(1_000_000)
     expect(cache.size).toBeGreaterThan(0)
@@ -259,111 +258,153 @@ describe('MandateCache bounds', () => {
 
   test('when full, a new token gets in on its second verification and evicts the oldest entry, never more', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
-    cache.set('t100', 'k', KEY, fakeMandate(exp), now)
-    expect(cache.get('t100', now, always)).toBeUndefined()
-    expect(cache.get('t0', now, always)).toBeDefined()
-    cache.set('t100', 'k', KEY, fakeMandate(exp), now)
+    cache.set('t100', 0, fakeMandate(exp), now)
+    expect(cache.get('t100', now, 0)).toBeUndefined()
+    expect(cache.get('t0', now, 0)).toBeDefined()
+    cache.set('t100', 0, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
-    expect(cache.get('t100', now, always)).toBeDefined()
-    expect(cache.get('t0', now, always)).toBeUndefined()
-    for (let i = 1; i <= 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+    expect(cache.get('t100', now, 0)).toBeDefined()
+    expect(cache.get('t0', now, 0)).toBeUndefined()
+    for (let i = 1; i <= 100; i++) expect(cache.get(`t${i}`, now, 0)).toBeDefined()
   })
 
   test('when full, a flood of tokens each verified once evicts nothing', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
     for (let i = 0; i < 50_000; i++)
-      cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 'k', KEY, fakeMandate(exp), now)
+      cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 0, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
-    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, 0)).toBeDefined()
   })
 
   test('when full of expired entries, a new token is cached at once', () => {
     const cache = new MandateCache({ maxEntries: 10 })
-    for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 'k', KEY, fakeMandate(now / 1000 + 60), now)
+    for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 0, fakeMandate(now / 1000 + 60), now)
     const later = now + 61_000
-    cache.set('fresh', 'k', KEY, fakeMandate(exp), later)
-    expect(cache.get('fresh', later, always)).toBeDefined()
+    cache.set('fresh', 0, fakeMandate(exp), later)
+    expect(cache.get('fresh', later, 0)).toBeDefined()
     expect(cache.size).toBe(10)
   })
 
   test('below the bounds every verified token is cached at once', () => {
     const cache = new MandateCache({ maxEntries: 100 })
-    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 'k', KEY, fakeMandate(exp), now)
-    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, always)).toBeDefined()
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
+    for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, 0)).toBeDefined()
   })
 
   test('the byte bound also admits a new token only on its second verification', () => {
     const cache = new MandateCache({ maxBytes: 3 * (512 + 2 * 64) })
     const token = (i: number) => `${i}`.padStart(64, 'z')
-    for (let i = 0; i < 3; i++) cache.set(token(i), 'k', KEY, fakeMandate(exp), now)
+    for (let i = 0; i < 3; i++) cache.set(token(i), 0, fakeMandate(exp), now)
     expect(cache.size).toBe(3)
-    cache.set(token(3), 'k', KEY, fakeMandate(exp), now)
-    expect(cache.get(token(3), now, always)).toBeUndefined()
-    cache.set(token(3), 'k', KEY, fakeMandate(exp), now)
-    expect(cache.get(token(3), now, always)).toBeDefined()
-    expect(cache.get(token(0), now, always)).toBeUndefined()
+    cache.set(token(3), 0, fakeMandate(exp), now)
+    expect(cache.get(token(3), now, 0)).toBeUndefined()
+    cache.set(token(3), 0, fakeMandate(exp), now)
+    expect(cache.get(token(3), now, 0)).toBeDefined()
+    expect(cache.get(token(0), now, 0)).toBeUndefined()
     expect(cache.bytes).toBeLessThanOrEqual(3 * (512 + 2 * 64))
   })
 
   test('an expired entry is evicted before a live one', () => {
     const cache = new MandateCache({ maxEntries: 3 })
-    cache.set('live-1', 'k', KEY, fakeMandate(exp), now)
-    cache.set('short', 'k', KEY, fakeMandate(now / 1000 + 10), now)
-    cache.set('live-2', 'k', KEY, fakeMandate(exp), now)
-    cache.set('new', 'k', KEY, fakeMandate(exp), now + 20_000)
-    cache.set('new', 'k', KEY, fakeMandate(exp), now + 20_000)
-    expect(cache.get('new', now + 20_000, always)).toBeDefined()
-    expect(cache.get('short', now, always)).toBeUndefined()
-    expect(cache.get('live-1', now + 20_000, always)).toBeDefined()
-    expect(cache.get('live-2', now + 20_000, always)).toBeDefined()
+    cache.set('live-1', 0, fakeMandate(exp), now)
+    cache.set('short', 0, fakeMandate(now / 1000 + 10), now)
+    cache.set('live-2', 0, fakeMandate(exp), now)
+    cache.set('new', 0, fakeMandate(exp), now + 20_000)
+    cache.set('new', 0, fakeMandate(exp), now + 20_000)
+    expect(cache.get('new', now + 20_000, 0)).toBeDefined()
+    expect(cache.get('short', now, 0)).toBeUndefined()
+    expect(cache.get('live-1', now + 20_000, 0)).toBeDefined()
+    expect(cache.get('live-2', now + 20_000, 0)).toBeDefined()
   })
 
   test('an entry larger than maxBytes is not cached', () => {
     const cache = new MandateCache({ maxBytes: 1024 })
-    cache.set('x'.repeat(4096), 'k', KEY, fakeMandate(exp), now)
+    cache.set('x'.repeat(4096), 0, fakeMandate(exp), now)
     expect(cache.size).toBe(0)
   })
 })
 
 describe('MandateCache lookup by Authorization header', () => {
   const now = 1_000_000_000_000
-  const always = () => true
   const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.' + 'S'.repeat(78) + 'abcdefgh'
 
   test('finds an entry from the exact header `Bearer <token>`, and from nothing else', () => {
     const cache = new MandateCache()
     const entry = fakeMandate(now / 1000 + 900)
-    cache.set(token, 'k', {}, entry, now)
-    expect(cache.getByHeader(`Bearer ${token}`, now, always)).toBe(entry)
-    expect(cache.get(token, now, always)).toBe(entry)
+    cache.set(token, 0, entry, now)
+    expect(cache.getByHeader(`Bearer ${token}`, now, 0)).toBe(entry)
+    expect(cache.get(token, now, 0)).toBe(entry)
     // Other spellings of the same header are not found here (the authenticator then cuts the
     // token out and calls get): another case, two spaces, a tab, trailing whitespace.
     for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer\t${token}`, `Bearer ${token} `]) {
-      expect(cache.getByHeader(header, now, always), JSON.stringify(header.slice(0, 8))).toBeUndefined()
+      expect(cache.getByHeader(header, now, 0), JSON.stringify(header.slice(0, 8))).toBeUndefined()
     }
   })
 
   test('a header with the same length and tail as a cached one, but other characters, is a miss', () => {
     const cache = new MandateCache()
-    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 900), now)
+    cache.set(token, 0, fakeMandate(now / 1000 + 900), now)
     const forged = `Bearer ${'X' + token.slice(1)}`
     expect(forged.length).toBe(token.length + 7)
-    expect(cache.getByHeader(forged, now, always)).toBeUndefined()
-    expect(cache.getByHeader(`Xearer ${token}`, now, always)).toBeUndefined()
+    expect(cache.getByHeader(forged, now, 0)).toBeUndefined()
+    expect(cache.getByHeader(`Xearer ${token}`, now, 0)).toBeUndefined()
     // ...and the miss leaves the real entry in place.
-    expect(cache.getByHeader(`Bearer ${token}`, now, always)).toBeDefined()
+    expect(cache.getByHeader(`Bearer ${token}`, now, 0)).toBeDefined()
   })
 
-  test('an expired entry, or one whose key is no longer current, is a miss by header too', () => {
+  test('an expired entry, or one verified under another key generation, is a miss by header too', () => {
     const cache = new MandateCache()
-    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 60), now)
-    expect(cache.getByHeader(`Bearer ${token}`, now, () => false)).toBeUndefined()
+    cache.set(token, 0, fakeMandate(now / 1000 + 60), now)
+    expect(cache.getByHeader(`Bearer ${token}`, now, 1)).toBeUndefined()
     expect(cache.size).toBe(0)
-    cache.set(token, 'k', {}, fakeMandate(now / 1000 + 60), now)
-    expect(cache.getByHeader(`Bearer ${token}`, now + 60_000, always)).toBeUndefined()
+    cache.set(token, 0, fakeMandate(now / 1000 + 60), now)
+    expect(cache.getByHeader(`Bearer ${token}`, now + 60_000, 0)).toBeUndefined()
     expect(cache.size).toBe(0)
+  })
+})
+
+describe('JWKS key generation (what a cached mandate is checked against)', () => {
+  test('changes when a kid stops naming its key object, and only then; -1 without current keys', async () => {
+    const a = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a' })
+    const b = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a' })
+    let clock = 1_000_000_000_000
+    let served: JsonWebKeySet = a.jwks
+    const jwks = new JwksCache({
+      issuer: 'https://sts.example',
+      zoneId: 'zone-a',
+      fetch: async () => Response.json(served, { headers: { 'cache-control': 'max-age=60' } }),
+      timeoutMs: 1000,
+      cooldownMs: 0,
+      maxStaleMs: 60_000,
+      shareInflight: true,
+      now: () => clock,
+    })
+    expect(jwks.keyGeneration(clock)).toBe(-1) // nothing fetched yet
+    await jwks.load()
+    const first = jwks.keyGeneration(clock)
+    expect(first).toBeGreaterThanOrEqual(0)
+
+    await jwks.load() // the same keys again
+    expect(jwks.keyGeneration(clock)).toBe(first)
+    served = { keys: [...a.jwks.keys, ...b.jwks.keys] } // a kid rotates in; a's kid still names a's key
+    await jwks.load()
+    expect(jwks.keyGeneration(clock)).toBe(first)
+
+    served = b.jwks // a's kid leaves the set
+    await jwks.load()
+    const second = jwks.keyGeneration(clock)
+    expect(second).not.toBe(first)
+
+    served = { keys: [{ ...a.jwks.keys[0]!, kid: b.kid }] } // b's kid now names other key material
+    await jwks.load()
+    expect(jwks.keyGeneration(clock)).not.toBe(second)
+    expect(jwks.keyGeneration(clock)).toBeGreaterThanOrEqual(0)
+
+    // Past the fresh (60 s) and stale (60 s more) windows there are no current keys.
+    expect(jwks.keyGeneration(clock + 119_000)).toBeGreaterThanOrEqual(0)
+    expect(jwks.keyGeneration(clock + 120_000)).toBe(-1)
   })
 })

@@ -42,7 +42,8 @@ export function withCaracal<Args extends unknown[]>(
     throw new TypeError('withCaracal: the first argument must be a fetch handler function')
   const auth = new Authenticator('withCaracal', options)
   // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
-  // return must not look like success. Checked by shape: `instanceof` breaks across realms.
+  // return must not look like success. A Response is told apart in one step; anything else is
+  // checked by shape (`instanceof` fails for a Response of another realm).
   const checked = (response: unknown, request: Request): Response => {
     if (typeof (response as { status?: unknown } | null)?.status === 'number') return response as Response
     const got = response === null ? 'null' : typeof response
@@ -51,26 +52,33 @@ export function withCaracal<Args extends unknown[]>(
       request,
     )
   }
-  const checkLater = (response: Promise<unknown>, request: Request): Promise<Response> =>
-    response.then((r) => checked(r, request))
-  const respond = (outcome: AuthOutcome, request: Request, args: ArrayLike<unknown>): Response | Promise<Response> => {
+  const result = (response: unknown, request: Request): Response | Promise<Response> => {
+    if (response instanceof Response) return response
+    return isPromise(response) ? response.then((r) => checked(r, request)) : checked(response, request)
+  }
+  /** The refusal to send, or undefined once the request may go on (its mandate attached). */
+  const gate = (outcome: AuthOutcome, request: Request): Response | undefined => {
     if (outcome.kind === 'refused') return outcome.response
     if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
-    const response: Response | Promise<Response> = handler.apply(undefined, args as unknown as [Request, ...Args])
-    // The common answer, told apart in one step (a Response of another realm takes the long way).
-    if (response instanceof Response) return response
-    return isPromise(response) ? checkLater(response, request) : checked(response, request)
+    return undefined
   }
+  const call = (args: ArrayLike<unknown>): unknown => handler.apply(undefined, args as unknown as [Request, ...Args])
+  const later = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
+    outcome.then((o) => gate(o, request) ?? result(call(args), request))
   // Not async: with a cached mandate and a synchronous store the handler's own result comes back
   // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
   // `arguments` rather than a rest parameter: the extra arguments (env, ctx, server, info) reach
-  // the handler exactly as given, with no array built and spread per request on the common path.
-  const later = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
-    outcome.then((o) => respond(o, request, args))
+  // the handler exactly as given, and the common path builds no array to spread them.
   function wrapped(request: Request): Response | Promise<Response> {
     const outcome = auth.authenticate(request, arguments[1])
-    if (!isPromise(outcome)) return respond(outcome, request, arguments)
-    return later(outcome, request, Array.from(arguments))
+    if (isPromise(outcome)) {
+      const args: unknown[] = []
+      for (let i = 0; i < arguments.length; i++) args.push(arguments[i])
+      return later(outcome, request, args)
+    }
+    return (
+      gate(outcome, request) ?? result(handler.apply(undefined, arguments as unknown as [Request, ...Args]), request)
+    )
   }
   return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) }) as unknown as CaracalFetchHandler<Args>
 }

@@ -129,13 +129,24 @@ export function coreContract(): ContractCase[] {
         const env = { some: 'binding' }
         const ctx = { waitUntil() {} }
         let seen: unknown[] = []
-        const request = new Request(`${ORIGIN}/x`, { headers: { authorization: `Bearer ${await dev.mint()}` } })
-        const h = withCaracal((req: Request, e: typeof env, c: typeof ctx) => {
-          seen = [req, e, c]
+        const authorization = `Bearer ${await dev.mint()}`
+        const h = withCaracal((...args: unknown[]) => {
+          seen = args
           return new Response('ok')
         }, devOptions(dev))
-        equal((await h(request, env, ctx)).status, 200, 'status')
-        ok(seen[0] === request && seen[1] === env && seen[2] === ctx, 'same request, env and ctx')
+        // The first call verifies the signature (asynchronous path), the next ones hit the cache
+        // (synchronous path); both hand over exactly the arguments given, no more.
+        for (const pass of ['first', 'cached']) {
+          const request = new Request(`${ORIGIN}/x`, { headers: { authorization } })
+          equal((await h(request, env, ctx)).status, 200, `${pass}: status`)
+          ok(
+            seen.length === 3 && seen[0] === request && seen[1] === env && seen[2] === ctx,
+            `${pass}: request, env, ctx`,
+          )
+          const alone = new Request(`${ORIGIN}/x`, { headers: { authorization } })
+          equal((await h(alone)).status, 200, `${pass}: status with the request alone`)
+          ok(seen.length === 1 && seen[0] === alone, `${pass}: the request alone`)
+        }
       },
     },
     refusal('no Authorization header is missing_token', 401, 'missing_token', (f) => f.call(undefined)),

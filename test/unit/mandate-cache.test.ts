@@ -38,10 +38,12 @@ async function setup(overrides: Partial<CaracalOptions> = {}) {
     now: () => clock,
     ...overrides,
   })
-  const call = async (token: string, path = '/x') =>
-    (await handler(new Request(`https://api.example${path}`, { headers: { authorization: `Bearer ${token}` } }))).status
+  /** The status of a request with this Authorization header. */
+  const send = async (authorization: string, path = '/x') =>
+    (await handler(new Request(`https://api.example${path}`, { headers: { authorization } }))).status
+  const call = (token: string, path = '/x') => send(`Bearer ${token}`, path)
   counter.verifies = 0
-  return { dev, store, call, advance: (ms: number) => (clock += ms), now: () => clock }
+  return { dev, store, call, send, advance: (ms: number) => (clock += ms), now: () => clock }
 }
 
 describe('the verified-mandate cache through withCaracal', () => {
@@ -57,17 +59,8 @@ describe('the verified-mandate cache through withCaracal', () => {
   })
 
   test('every accepted spelling of the Authorization header reaches the one cached mandate', async () => {
-    const { dev, store } = await setup()
-    const handler = withCaracal(() => new Response('ok'), {
-      audience: AUDIENCE,
-      issuer: dev.issuer,
-      zoneId: dev.zoneId,
-      fetch: dev.fetch,
-      revocations: store,
-    })
+    const { dev, store, send: status } = await setup()
     const token = await dev.mint({ sid: 'sid-spelling' })
-    const status = async (authorization: string) =>
-      (await handler(new Request('https://api.example/x', { headers: { authorization } }))).status
     const spellings = [
       `Bearer ${token}`,
       `bearer ${token}`,

@@ -42,8 +42,8 @@ export function withCaracal<Args extends unknown[]>(
     throw new TypeError('withCaracal: the first argument must be a fetch handler function')
   const auth = new Authenticator('withCaracal', options)
   // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
-  // return must not look like success. A Response is told apart in one step; anything else is
-  // checked by shape (`instanceof` fails for a Response of another realm).
+  // return must not look like success. Checked by shape: `instanceof` fails for a Response of
+  // another realm.
   const checked = (response: unknown, request: Request): Response => {
     if (typeof (response as { status?: unknown } | null)?.status === 'number') return response as Response
     const got = response === null ? 'null' : typeof response
@@ -52,6 +52,7 @@ export function withCaracal<Args extends unknown[]>(
       request,
     )
   }
+  /** The handler's answer as sent: a Response of this realm is told apart in one step. */
   const result = (response: unknown, request: Request): Response | Promise<Response> => {
     if (response instanceof Response) return response
     return isPromise(response) ? response.then((r) => checked(r, request)) : checked(response, request)
@@ -62,9 +63,8 @@ export function withCaracal<Args extends unknown[]>(
     if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
     return undefined
   }
-  const call = (args: ArrayLike<unknown>): unknown => handler.apply(undefined, args as unknown as [Request, ...Args])
   const later = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
-    outcome.then((o) => gate(o, request) ?? result(call(args), request))
+    outcome.then((o) => gate(o, request) ?? result(handler.apply(undefined, args as [Request, ...Args]), request))
   // Not async: with a cached mandate and a synchronous store the handler's own result comes back
   // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
   // `arguments` rather than a rest parameter: the extra arguments (env, ctx, server, info) reach

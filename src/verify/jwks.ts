@@ -213,7 +213,7 @@ export class JwksCache {
    * The key `kid` names in the last successful fetch, while not past the stale window; undefined
    * otherwise. The object stays the same across refetches as long as the key material does.
    */
-  currentKey(kid: string, now: number = this.#options.now()): VerificationKey | undefined {
+  currentKey(kid: string, now: number): VerificationKey | undefined {
     if (this.#keys === undefined || now >= this.#staleUntil) return undefined
     return this.#keys.get(kid)?.key
   }

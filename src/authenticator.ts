@@ -1,6 +1,7 @@
 import { CaracalError, isCaracalError, messageOf } from './errors.js'
 import { fromBindings, fromGlobalEnv, isWorkers } from './env.js'
 import { extractBearer } from './http/bearer.js'
+import { rejectUnknownKeys } from './option-keys.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
 import { validateMilliseconds, validateTimeout, type RevocationStatus, type RevocationStore } from './stores/types.js'
 import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
@@ -9,6 +10,7 @@ import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.j
 import {
   checkRequirements,
   pickRequirements,
+  REQUIREMENT_KEYS,
   resolveRequirements,
   type Requirements,
   type ResolvedRequirements,
@@ -82,6 +84,28 @@ export type AuthOutcome =
   | VerifiedMandate
   | { readonly kind: 'excluded' }
   | { readonly kind: 'refused'; readonly error: CaracalError; readonly response: Response }
+
+const OPTION_KEYS: readonly string[] = [
+  ...Object.keys({
+    audience: true,
+    revocations: true,
+    issuer: true,
+    zoneId: true,
+    fetch: true,
+    jwks: true,
+    routes: true,
+    exclude: true,
+    resourceMetadata: true,
+    onError: true,
+    jwksTimeoutMs: true,
+    jwksCooldownMs: true,
+    jwksMaxStaleMs: true,
+    revocationTimeoutMs: true,
+    mandateCache: true,
+    now: true,
+  } satisfies Record<Exclude<keyof CaracalOptions, keyof Requirements>, true>),
+  ...REQUIREMENT_KEYS,
+]
 
 const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
 
@@ -231,6 +255,7 @@ export class Authenticator {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`${where}: options are required, e.g. { audience: 'resource://my-api', revocations }`)
     }
+    rejectUnknownKeys(where, options, OPTION_KEYS)
     this.#where = where
     this.#options = { ...options }
     const defaults = resolveRequirements(where, pickRequirements(options))
@@ -241,10 +266,7 @@ export class Authenticator {
       if (typeof overrides !== 'object' || overrides === null) {
         throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] must be an object of requirements`)
       }
-      const unknown = Object.keys(overrides).filter((k) => !(k in defaults))
-      if (unknown.length > 0) {
-        throw new TypeError(`${where}: routes[${JSON.stringify(prefix)}] has unknown option(s) ${unknown.join(', ')}`)
-      }
+      rejectUnknownKeys(`${where}: routes[${JSON.stringify(prefix)}]`, overrides, REQUIREMENT_KEYS)
       routes.push(
         route(
           normalisePrefix(where, 'routes', prefix),
@@ -301,6 +323,7 @@ export class Authenticator {
       throw new TypeError(`${where}: \`mandateCache\` must be false or { maxEntries, maxBytes, maxAgeMs }`)
     }
     if (typeof options.mandateCache === 'object' && options.mandateCache !== null) {
+      rejectUnknownKeys(`${where}: mandateCache`, options.mandateCache, ['maxEntries', 'maxBytes', 'maxAgeMs'])
       const { maxEntries, maxBytes, maxAgeMs } = options.mandateCache
       positiveInteger(where, 'mandateCache.maxEntries', maxEntries)
       positiveInteger(where, 'mandateCache.maxBytes', maxBytes)

@@ -59,8 +59,8 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
   },
   session_required: {
     status: 403,
-    description: 'Agent identity required',
-    hint: 'Use an agent-issued resource mandate for this endpoint.',
+    description: 'Session required',
+    hint: 'Use a resource mandate issued for a governed Session.',
   },
   delegation_required: {
     status: 403,

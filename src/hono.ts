@@ -9,10 +9,12 @@ import type { MiddlewareHandler } from 'hono'
 import { Authenticator, type CaracalOptions } from './authenticator.js'
 import { CaracalError, isCaracalError } from './errors.js'
 import { errorResponse } from './http/respond.js'
+import { rejectUnknownKeys } from './option-keys.js'
 import { attachMandate, findMandate } from './mandate-registry.js'
 import type { Mandate } from './verify/mandate.js'
 import {
   DEFAULT_REQUIREMENTS,
+  REQUIREMENT_KEYS,
   checkRequirements,
   resolveRequirements,
   type Requirements,
@@ -116,9 +118,8 @@ function requirementMiddleware(where: string, requirements: Requirements): Middl
   if (typeof requirements !== 'object' || requirements === null) {
     throw new TypeError(`${where}: pass an object of requirements, e.g. { requiredScopes: ['billing:read'] }`)
   }
+  rejectUnknownKeys(where, requirements, REQUIREMENT_KEYS)
   const named = Object.keys(requirements).filter((k) => (requirements as Record<string, unknown>)[k] !== undefined)
-  const unknown = named.filter((k) => !(k in DEFAULT_REQUIREMENTS))
-  if (unknown.length > 0) throw new TypeError(`${where}: unknown option(s) ${unknown.join(', ')}`)
   if (named.length === 0) throw new TypeError(`${where}: names no requirement; pass e.g. { requiredScopes: [...] }`)
   const resolved = resolveRequirements(where, requirements, NOTHING_REQUIRED)
   const checksUse = requirements.requiredUse !== undefined

@@ -29,6 +29,7 @@
  * - Any KV failure (a thrown or rejected `get`, an unreadable epoch) rejects the lookup, which
  *   `withCaracal` turns into 503 `temporarily_unavailable`: the store fails closed.
  */
+import { rejectUnknownKeys } from '../option-keys.js'
 import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_REVOCATION_TTL_MS,
@@ -86,6 +87,12 @@ export interface KvRevocationStoreOptions {
    */
   cacheTtl?: number
 }
+
+// A record, so the compiler holds the list to the interface: a new option is a new key here.
+const KV_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, cacheTtl: true } satisfies Record<
+  keyof KvRevocationStoreOptions,
+  true
+>)
 
 /** KV's floor for `expirationTtl`, in seconds. */
 const MIN_EXPIRATION_TTL_S = 60
@@ -164,6 +171,7 @@ export class KvRevocationStore implements BatchRevocationStore {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('KvRevocationStore: options must be an object')
     }
+    rejectUnknownKeys('KvRevocationStore', options, KV_STORE_KEYS)
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new TypeError('KvRevocationStore: keyPrefix must be a non-empty string')

@@ -8,6 +8,7 @@
  * (a dropped mark would re-admit a revoked mandate, so size it above the revocations you expect
  * within `ttlMs`).
  */
+import { rejectUnknownKeys } from '../option-keys.js'
 import {
   DEFAULT_REVOCATION_TTL_MS,
   NOTHING_REVOKED,
@@ -33,6 +34,12 @@ export interface MemoryRevocationStoreOptions {
   now?: () => number
 }
 
+// A record, so the compiler holds the list to the interface: a new option is a new key here.
+const MEMORY_STORE_KEYS = Object.keys({ ttlMs: true, maxEntries: true, now: true } satisfies Record<
+  keyof MemoryRevocationStoreOptions,
+  true
+>)
+
 /**
  * A revocation store in this isolate's memory.
  *
@@ -51,6 +58,10 @@ export class MemoryRevocationStore implements BatchRevocationStore {
   readonly #now: () => number
 
   constructor(options: MemoryRevocationStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('MemoryRevocationStore: options must be an object')
+    }
+    rejectUnknownKeys('MemoryRevocationStore', options, MEMORY_STORE_KEYS)
     validateTtl('MemoryRevocationStore', options.ttlMs)
     const max = options.maxEntries ?? 100_000
     if (!Number.isSafeInteger(max) || max < 1)

@@ -17,6 +17,7 @@
  * `@upstash/redis` is imported for its types only. The client is injected; `fromEnv()` is the one
  * place that loads the package, lazily, so this module can be bundled without it.
  */
+import { rejectUnknownKeys } from '../option-keys.js'
 import type { Redis } from '@upstash/redis'
 import { fromBindings, fromGlobalEnv } from '../env.js'
 import {
@@ -56,6 +57,12 @@ export interface UpstashRevocationStoreOptions {
    */
   timeoutMs?: number
 }
+
+// A record, so the compiler holds the list to the interface: a new option is a new key here.
+const UPSTASH_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, timeoutMs: true } satisfies Record<
+  keyof UpstashRevocationStoreOptions,
+  true
+>)
 
 const ENV_URL = 'UPSTASH_REDIS_REST_URL'
 const ENV_TOKEN = 'UPSTASH_REDIS_REST_TOKEN'
@@ -216,6 +223,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('UpstashRevocationStore: options must be an object')
     }
+    rejectUnknownKeys('UpstashRevocationStore', options, UPSTASH_STORE_KEYS)
     const { keyPrefix, timeoutMs } = options
     if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix.length === 0)) {
       throw new TypeError(`UpstashRevocationStore: keyPrefix must be a non-empty string, e.g. '${DEFAULT_KEY_PREFIX}'`)

@@ -111,6 +111,14 @@ function frozenList(items: string[]): readonly string[] {
   return sharedLists.get(key) ?? share(key, items)
 }
 
+/**
+ * The whitespace all three of Caracal's verifiers split `scope` on: JavaScript's `\s`, Python's
+ * `str.split()` and Go's `strings.Fields` all treat these as separators. A character only some of
+ * them split on (U+FEFF: JavaScript alone; U+001C..U+001F: Python alone; U+0085: Python and Go)
+ * stays inside a token, so no scope is granted here that one of them would not grant.
+ */
+export const SCOPE_SEPARATORS = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
+
 function scopesOf(scope: string): readonly string[] {
   if (scope.length === 0) return EMPTY
   const key = `s${scope}`
@@ -118,7 +126,7 @@ function scopesOf(scope: string): readonly string[] {
     sharedLists.get(key) ??
     share(
       key,
-      scope.split(/\s+/).filter((s) => s.length > 0),
+      scope.split(SCOPE_SEPARATORS).filter((s) => s.length > 0),
     )
   )
 }

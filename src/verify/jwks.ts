@@ -41,6 +41,14 @@ function unavailable(reason: string, retryAfter: number, cause?: unknown): Carac
   return new CaracalError('temporarily_unavailable', reason, { retryAfter, cause })
 }
 
+function ambiguousKid(kid: string, count: number): CaracalError {
+  return new CaracalError(
+    'invalid_token',
+    `kid ${JSON.stringify(kid.slice(0, 80))} is ambiguous: it names ${count} keys in the zone JWKS, and no key is picked among them`,
+    { claim: 'kid' },
+  )
+}
+
 function unknownKid(kid: string): CaracalError {
   return new CaracalError('invalid_token', `no key with kid ${JSON.stringify(kid.slice(0, 80))} in the zone JWKS`, {
     claim: 'kid',
@@ -109,6 +117,15 @@ async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Pro
   }
 }
 
+/**
+ * Caracal's STS answers 400 or 404 for a zone it does not know at this issuer: a configuration
+ * mistake (or a new zone) that would otherwise read as an outage.
+ */
+function likelyCause(status: number): string {
+  if (status !== 400 && status !== 404) return ''
+  return '; the STS does not know this zone: check `zoneId` and `issuer` (CARACAL_ZONE_ID, CARACAL_STS_URL), or the zone has minted no mandate yet'
+}
+
 async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortController): Promise<Fetched> {
   try {
     const origin = new URL(url).origin
@@ -138,7 +155,7 @@ async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortContr
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => {})
-        throw new Error(`JWKS endpoint answered HTTP ${response.status}`)
+        throw new Error(`JWKS endpoint answered HTTP ${response.status}${likelyCause(response.status)}`)
       }
       const text = await readLimited(response, MAX_BODY_BYTES)
       return { jwks: JSON.parse(text), ttlMs: ttlFrom(response.headers.get('cache-control')) }
@@ -162,6 +179,12 @@ export function isUsableJwk(jwk: unknown): jwk is JWK & { kid: string; x: string
   return k.alg === undefined || k.alg === 'ES256'
 }
 
+/** The key a kid names, or the refusal when several keys share it. */
+function keyOf(kid: string, entry: KidEntry): VerificationKey {
+  if (entry.key === undefined) throw ambiguousKid(kid, (entry as AmbiguousKid).count)
+  return entry.key
+}
+
 /** A key as the runtime's signature primitive imported it (CryptoKey or node:crypto KeyObject). */
 export type VerificationKey = unknown
 
@@ -170,6 +193,15 @@ interface ImportedKey {
   readonly key: VerificationKey
 }
 
+/** What a kid that several keys share maps to: never a key. */
+interface AmbiguousKid {
+  readonly fingerprint: ''
+  readonly key: undefined
+  readonly count: number
+}
+
+type KidEntry = ImportedKey | AmbiguousKid
+
 /**
  * The keys of one issuer+zone. Keys are imported once per distinct JWK; a request on the hot path
  * gets its key synchronously.
@@ -177,7 +209,7 @@ interface ImportedKey {
 export class JwksCache {
   readonly #options: JwksCacheOptions
   readonly #url: string
-  #keys: Map<string, ImportedKey> | undefined
+  #keys: Map<string, KidEntry> | undefined
   #freshUntil = 0
   #staleUntil = 0
   #lastKidRefetch = Number.NEGATIVE_INFINITY
@@ -203,7 +235,7 @@ export class JwksCache {
     const now = this.#options.now()
     if (this.#keys !== undefined && now < this.#freshUntil) {
       const hit = this.#keys.get(kid)
-      if (hit !== undefined) return hit.key
+      if (hit !== undefined) return keyOf(kid, hit)
       return this.#unknownKid(kid, now)
     }
     return this.#expired(kid, now)
@@ -248,7 +280,7 @@ export class JwksCache {
       }
     }
     const hit = this.#keys!.get(kid)
-    if (hit !== undefined) return hit.key
+    if (hit !== undefined) return keyOf(kid, hit)
     // The keys were fetched just now: a second fetch for this kid could only say the same.
     if (refreshed) throw unknownKid(kid)
     return this.#unknownKid(kid, this.#options.now())
@@ -263,7 +295,7 @@ export class JwksCache {
       await this.#refresh(now, true)
     }
     const hit = this.#keys?.get(kid)
-    if (hit !== undefined) return hit.key
+    if (hit !== undefined) return keyOf(kid, hit)
     // Unknown to keys fetched just now is invalid_token. While the JWKS cannot be fetched, the kid
     // may be a key that rotated in: 503 until the next refetch may run, like the fetch that failed.
     if (this.#failedUntil !== 0) {
@@ -328,9 +360,17 @@ export class JwksCache {
   async #install(jwks: unknown, ttlMs: number): Promise<void> {
     const list = (jwks as { keys?: unknown } | null)?.keys
     if (!Array.isArray(list)) throw new Error('JWKS has no `keys` array')
-    const next = new Map<string, ImportedKey>()
-    for (const k of list.slice(0, MAX_KEYS) as unknown[]) {
-      if (!isUsableJwk(k)) continue
+    const usable = (list.slice(0, MAX_KEYS) as unknown[]).filter(isUsableJwk)
+    const perKid = new Map<string, number>()
+    for (const k of usable) perKid.set(k.kid, (perKid.get(k.kid) ?? 0) + 1)
+    const next = new Map<string, KidEntry>()
+    for (const k of usable) {
+      // A verifier must never choose among keys that share a kid: such a kid names no key at all.
+      const count = perKid.get(k.kid)!
+      if (count > 1) {
+        next.set(k.kid, { fingerprint: '', key: undefined, count })
+        continue
+      }
       const fingerprint = `${k.x}.${k.y}`
       const known = this.#keys?.get(k.kid)
       if (known !== undefined && known.fingerprint === fingerprint) {
@@ -344,6 +384,7 @@ export class JwksCache {
         // A malformed key is skipped; the others still serve.
       }
     }
+    // A set whose only kids are ambiguous still installs: its tokens get invalid_token, not 503.
     if (next.size === 0) throw new Error('JWKS holds no usable EC P-256 ES256 signing key')
     const now = this.#options.now()
     if (this.#keys !== undefined) {

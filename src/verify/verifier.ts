@@ -4,6 +4,7 @@ import { mandateFromPayload, type ClaimExpectations } from './claims.js'
 import type { JwksCache, VerificationKey } from './jwks.js'
 import type { Mandate } from './mandate.js'
 import { anchorsOf, isPromise } from './revocation.js'
+import { hasCanonicalEnd } from './base64url.js'
 import type { MandateCache } from './mandate-cache.js'
 
 /** Tokens longer than this are refused before any parsing. */
@@ -90,7 +91,8 @@ export class MandateVerifier {
 
   /** RFC 7515 header checks for the one algorithm Caracal uses; returns the `kid`. */
   #checkHeader(segment: string): string {
-    if (!BASE64URL.test(segment) || segment.length % 4 === 1) throw invalid('token header is not base64url')
+    if (!BASE64URL.test(segment)) throw invalid('token header is not base64url')
+    if (!hasCanonicalEnd(segment, 0, segment.length)) throw invalid('token header is not canonical base64url')
     const header = decodeJson(segment, 'token header')
     if (typeof header !== 'object' || header === null || Array.isArray(header))
       throw invalid('token header is not an object')
@@ -157,12 +159,15 @@ export class MandateVerifier {
     if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) {
       throw invalid('token is not a compact JWS (three non-empty dot-separated parts)')
     }
-    // base64url without padding never leaves one character over; a 64-byte signature is 86 characters.
-    if ((dot2 - dot1 - 1) % 4 === 1) throw invalid('token payload has an impossible base64url length')
+    // Only the canonical spelling of each segment passes: no padding, no set unused bits. One
+    // character each; the payload's others are covered by the signature.
+    if (!hasCanonicalEnd(token, dot1 + 1, dot2)) throw invalid('token payload is not canonical base64url')
     const signatureSegment = token.slice(dot2 + 1)
+    // A 64-byte signature is 86 characters.
     if (!SIGNATURE.test(signatureSegment)) {
       throw invalid('ES256 signature is not 86 base64url characters (64 bytes)')
     }
+    if (!hasCanonicalEnd(token, dot2 + 1, token.length)) throw invalid('ES256 signature is not canonical base64url')
 
     const headerSegment = token.slice(0, dot1)
     const kid = headerSegment === this.#checkedHeader ? this.#checkedKid : this.#checkHeader(headerSegment)

@@ -100,7 +100,7 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
  */
 export class CaracalError extends Error {
   // Fields are `declare`d and set once in the constructor: emitted as class fields they would each
-  // be defined as undefined first, which tripled the cost of a refusal's error in JavaScriptCore.
+  // be defined as undefined first, a cost every refusal would pay in JavaScriptCore.
   declare readonly name: 'CaracalError'
   /** The wire error code. */
   declare readonly code: CaracalErrorCode

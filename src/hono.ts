@@ -6,11 +6,12 @@
  * any Hono 4 app; `hono` is an optional peer dependency reached only through `caracal-fetch/hono`.
  */
 import type { MiddlewareHandler } from 'hono'
-import { Authenticator, type CaracalOptions } from './authenticator.js'
+import { Authenticator } from './core/authenticator.js'
+import type { CaracalOptions } from './core/options.js'
+import { attachMandate, findMandate } from './core/request-mandate.js'
 import { CaracalError, isCaracalError } from './errors.js'
 import { errorResponse } from './http/respond.js'
 import { rejectUnknownKeys } from './option-keys.js'
-import { attachMandate, findMandate } from './mandate-registry.js'
 import type { Mandate } from './verify/mandate.js'
 import {
   DEFAULT_REQUIREMENTS,

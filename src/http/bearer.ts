@@ -1,3 +1,4 @@
+/** The bearer token of an `Authorization` header, as Caracal's verifiers read it. */
 import { CaracalError } from '../errors.js'
 import { MAX_TOKEN_LENGTH } from '../verify/verifier.js'
 

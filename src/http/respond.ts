@@ -1,3 +1,4 @@
+/** Refusal rendering: a CaracalError becomes Caracal's JSON body, `WWW-Authenticate` and `Retry-After`. */
 import { ERROR_TABLE, type CaracalError } from '../errors.js'
 
 export interface RenderOptions {

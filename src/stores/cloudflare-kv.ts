@@ -30,41 +30,11 @@
  *   `withCaracal` turns into 503 `temporarily_unavailable`: the store fails closed.
  */
 import { rejectUnknownKeys } from '../option-keys.js'
-import {
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_REVOCATION_TTL_MS,
-  epochKey,
-  parseEpoch,
-  revokedKey,
-  validateAnchor,
-  validateEpoch,
-  validateTtl,
-  validateZoneId,
-  type BatchRevocationStore,
-  type RevocationStatus,
-} from './types.js'
-
-/** Options of a KV `get`, as the Workers runtime takes them. */
-export interface KvGetOptions {
-  type?: 'text'
-  cacheTtl?: number
-}
-
-/** Options of a KV `put`, as the Workers runtime takes them. */
-export interface KvPutOptions {
-  expirationTtl?: number
-}
-
-/**
- * The part of a Workers KV binding (`KVNamespace`) this store uses, declared structurally so the
- * package needs no `@cloudflare/workers-types` at runtime. A real binding satisfies it; so does a
- * wrapper that forwards to one.
- */
-export interface KvNamespaceLike {
-  /** A string key answers the value or null; an array of keys answers a `Map` (bulk read). */
-  get(key: string | string[], options?: KvGetOptions): Promise<unknown>
-  put(key: string, value: string, options?: KvPutOptions): Promise<unknown>
-}
+import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
+import { firstRevoked, parseEpoch } from './status.js'
+import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
+import { isMapLike, isNamespace, type KvGetOptions, type KvNamespaceLike } from './kv-namespace.js'
 
 export interface KvRevocationStoreOptions {
   /**
@@ -114,22 +84,6 @@ const noBulkGet = new WeakSet<object>()
  * once saw the higher value keeps enforcing it in both cases (see the file's opening comment).
  */
 const highWater = new WeakMap<object, Map<string, number>>()
-
-function isMapLike(value: unknown): value is { get(key: string): unknown } {
-  return (
-    value instanceof Map ||
-    (typeof value === 'object' && value !== null && typeof (value as Map<string, unknown>).get === 'function')
-  )
-}
-
-function isNamespace(value: unknown): value is KvNamespaceLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as KvNamespaceLike).get === 'function' &&
-    typeof (value as KvNamespaceLike).put === 'function'
-  )
-}
 
 /** KV's `expirationTtl` for a TTL in milliseconds: whole seconds, never under KV's 60 s floor. */
 export function kvExpirationTtl(ttlMs: number): number {
@@ -259,13 +213,7 @@ export class KvRevocationStore implements BatchRevocationStore {
     const zoneKey = zoneId === undefined ? undefined : epochKey(this.#prefix, zoneId)
     if (zoneKey !== undefined) keys.push(zoneKey)
     const values = await this.#getMany(keys)
-    let revoked: string | undefined
-    for (let i = 0; i < anchors.length; i++) {
-      if (present(values[i])) {
-        revoked = anchors[i]
-        break
-      }
-    }
+    const revoked = firstRevoked(anchors, values, present)
     const delegationEpoch =
       zoneKey === undefined ? undefined : this.#observe(zoneKey, parseEpoch(values[anchors.length]))
     return { revoked, delegationEpoch }

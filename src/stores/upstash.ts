@@ -20,20 +20,13 @@
 import { rejectUnknownKeys } from '../option-keys.js'
 import type { Redis } from '@upstash/redis'
 import { fromBindings, fromGlobalEnv } from '../env.js'
-import {
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_REVOCATION_TTL_MS,
-  epochKey,
-  parseEpoch,
-  revokedKey,
-  validateAnchor,
-  validateEpoch,
-  validateTimeout,
-  validateTtl,
-  validateZoneId,
-  type BatchRevocationStore,
-  type RevocationStatus,
-} from './types.js'
+import { withDeadline } from '../async.js'
+import { isLoopback } from '../http/urls.js'
+import { validateTimeout } from '../option-values.js'
+import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
+import { firstRevoked, parseEpoch } from './status.js'
+import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 
 /** The part of an `@upstash/redis` `Redis` client the store uses. */
 export type UpstashRedisClient = Pick<Redis, 'mget' | 'set' | 'eval'>
@@ -79,17 +72,13 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '')
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
 }
 
-function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Upstash ${what}: no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+/** A value MGET found: Redis answers null for a key it does not hold. */
+function isStored(value: unknown): boolean {
+  return value !== null && value !== undefined
 }
 
 function isClient(value: unknown): value is UpstashRedisClient {
@@ -237,13 +226,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     const keys = anchors.map((a) => revokedKey(this.#prefix, a))
     if (zoneId !== undefined) keys.push(epochKey(this.#prefix, zoneId))
     const values = await this.#mget(keys)
-    let revoked: string | undefined
-    for (let i = 0; i < anchors.length; i++) {
-      if (values[i] !== null && values[i] !== undefined) {
-        revoked = anchors[i]
-        break
-      }
-    }
+    const revoked = firstRevoked(anchors, values, isStored)
     return { revoked, delegationEpoch: zoneId === undefined ? undefined : parseEpoch(values[anchors.length]) }
   }
 

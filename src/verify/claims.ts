@@ -1,3 +1,4 @@
+/** The claims of a signature-checked payload: registered claims, Caracal's claim shapes and the zone, into a frozen `Mandate`. */
 import { CaracalError } from '../errors.js'
 import type { DelegationChainLink, Mandate, MandateUse } from './mandate.js'
 
@@ -83,10 +84,10 @@ function delegationChain(payload: Payload): readonly DelegationChainLink[] {
   return Object.freeze(links)
 }
 
-// Freezing an array costs about 300 ns in JavaScriptCore (Bun), ten times an object's, and a
-// mandate holds several (aud, scope, target). Verified mandates repeat the same few lists, so
-// frozen string lists are shared by content: a list seen before costs one Map lookup. Bounded:
-// cleared when full, and long lists are never kept. Only verified payloads reach this.
+// Freezing an array is costly in JavaScriptCore (many times an object's) and a mandate holds
+// several (aud, scope, target); verified mandates repeat the same few lists, so frozen lists are
+// shared by content. Bounded: cleared when full, and long lists are never kept. Only verified
+// payloads reach this.
 const sharedLists = new Map<string, readonly string[]>()
 const MAX_SHARED_LISTS = 1024
 const MAX_SHARED_KEY = 1024
@@ -137,7 +138,7 @@ function isStringList(value: unknown): value is string[] {
   return true
 }
 
-// Object.values rather than for...in: measurably cheaper in JavaScriptCore (Bun) and V8. Only the
+// Object.values rather than for...in: cheaper in JavaScriptCore (Bun) and V8. Only the
 // top level of the claims needs the names (freezeClaims); nested values go through here.
 function deepFreeze(value: object): void {
   Object.freeze(value)

@@ -1,3 +1,4 @@
+/** Route requirements: what a route demands of a verified mandate, validated once and checked per request. */
 import { CaracalError } from '../errors.js'
 import type { Mandate, MandateUse } from './mandate.js'
 

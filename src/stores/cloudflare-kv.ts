@@ -31,7 +31,7 @@
  */
 import { rejectUnknownKeys } from '../option-keys.js'
 import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
-import { firstRevoked, parseEpoch } from './status.js'
+import { firstRevoked, isStored, parseEpoch } from './status.js'
 import type { BatchRevocationStore, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 import { isMapLike, isNamespace, type KvGetOptions, type KvNamespaceLike } from './kv-namespace.js'
@@ -161,7 +161,7 @@ export class KvRevocationStore implements BatchRevocationStore {
 
   async isRevoked(anchor: string): Promise<boolean> {
     validateAnchor('KvRevocationStore.isRevoked', anchor)
-    return present(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
+    return isStored(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
   }
 
   /**
@@ -213,7 +213,7 @@ export class KvRevocationStore implements BatchRevocationStore {
     const zoneKey = zoneId === undefined ? undefined : epochKey(this.#prefix, zoneId)
     if (zoneKey !== undefined) keys.push(zoneKey)
     const values = await this.#getMany(keys)
-    const revoked = firstRevoked(anchors, values, present)
+    const revoked = firstRevoked(anchors, values, isStored)
     const delegationEpoch =
       zoneKey === undefined ? undefined : this.#observe(zoneKey, parseEpoch(values[anchors.length]))
     return { revoked, delegationEpoch }
@@ -263,9 +263,4 @@ export class KvRevocationStore implements BatchRevocationStore {
     }
     marks.set(key, epoch)
   }
-}
-
-/** A stored revocation mark: any value at the key (Caracal writes "1"). */
-function present(value: unknown): boolean {
-  return value !== null && value !== undefined
 }

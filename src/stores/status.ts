@@ -20,6 +20,11 @@ export function firstRevoked<V>(
   return undefined
 }
 
+/** Whether a key-value store holds a value: Redis and KV answer null (or nothing) for a missing key. */
+export function isStored(value: unknown): boolean {
+  return value !== null && value !== undefined
+}
+
 /** Parses a stored epoch; anything that is not a decimal integer >= 0 is a store fault. */
 export function parseEpoch(raw: unknown): number | undefined {
   if (raw === null || raw === undefined) return undefined

@@ -24,7 +24,7 @@ import { withDeadline } from '../async.js'
 import { isLoopback } from '../http/urls.js'
 import { validateTimeout } from '../option-values.js'
 import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
-import { firstRevoked, parseEpoch } from './status.js'
+import { firstRevoked, isStored, parseEpoch } from './status.js'
 import type { BatchRevocationStore, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 
@@ -74,11 +74,6 @@ return 1`
 
 function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
-}
-
-/** A value MGET found: Redis answers null for a key it does not hold. */
-function isStored(value: unknown): boolean {
-  return value !== null && value !== undefined
 }
 
 function isClient(value: unknown): value is UpstashRedisClient {

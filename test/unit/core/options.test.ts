@@ -78,3 +78,18 @@ describe('an unknown option key is a TypeError at construction, with the nearest
     ).not.toThrow()
   })
 })
+
+describe('resolved once at construction', () => {
+  test('a `now` that is not a function is a TypeError, not a failure per request', () => {
+    expect(() => withCaracal(ok, { ...base, now: 5 } as never)).toThrow(
+      new TypeError('withCaracal: `now` must be a function'),
+    )
+  })
+
+  test('the caller’s options object is not changed', () => {
+    const options = { ...base, routes: { '/a/': { requiredScopes: ['a'] } }, exclude: ['/h/'] }
+    const copy = JSON.stringify(options)
+    withCaracal(ok, options)
+    expect(JSON.stringify(options)).toBe(copy)
+  })
+})

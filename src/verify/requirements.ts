@@ -178,7 +178,9 @@ export function checkRequirements(mandate: Mandate, req: ResolvedRequirements): 
   for (let i = 0; i < req.requireChainContains.length; i++) {
     const app = req.requireChainContains[i]!
     if (!mandate.delegationChain.some((link) => link.applicationId === app)) {
-      throw new CaracalError('chain_mismatch', `delegation_chain has no application ${JSON.stringify(app)}`)
+      throw new CaracalError('chain_mismatch', `delegation_chain has no application ${JSON.stringify(app)}`, {
+        missingApplicationId: app,
+      })
     }
   }
 }

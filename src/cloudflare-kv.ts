@@ -12,5 +12,6 @@
  * ```
  */
 export { KvRevocationStore } from './stores/cloudflare-kv.js'
-export type { KvNamespaceLike, KvRevocationStoreOptions, KvGetOptions, KvPutOptions } from './stores/cloudflare-kv.js'
+export type { KvRevocationStoreOptions } from './stores/cloudflare-kv.js'
+export type { KvNamespaceLike, KvGetOptions, KvPutOptions } from './stores/kv-namespace.js'
 export type { RevocationStore, BatchRevocationStore, RevocationStatus } from './stores/types.js'

@@ -59,8 +59,8 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
   },
   session_required: {
     status: 403,
-    description: 'Agent identity required',
-    hint: 'Use an agent-issued resource mandate for this endpoint.',
+    description: 'Session required',
+    hint: 'Use a resource mandate issued for a governed Session.',
   },
   delegation_required: {
     status: 403,
@@ -69,6 +69,7 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
   },
   chain_mismatch: {
     status: 403,
+    // Used when no application is named; Caracal names the missing one (see http/respond.ts).
     description: 'Delegation chain validation failed',
     hint: 'Check requireChainContains and the mandate delegation chain.',
   },
@@ -100,7 +101,7 @@ export const ERROR_TABLE: Readonly<Record<CaracalErrorCode, ErrorSpec>> = {
  */
 export class CaracalError extends Error {
   // Fields are `declare`d and set once in the constructor: emitted as class fields they would each
-  // be defined as undefined first, which tripled the cost of a refusal's error in JavaScriptCore.
+  // be defined as undefined first, a cost every refusal would pay in JavaScriptCore.
   declare readonly name: 'CaracalError'
   /** The wire error code. */
   declare readonly code: CaracalErrorCode
@@ -112,6 +113,8 @@ export class CaracalError extends Error {
   declare readonly requiredScopes: readonly string[] | undefined
   /** For `insufficient_scope`: the required scopes the mandate lacks (named in the description). */
   declare readonly missingScopes: readonly string[] | undefined
+  /** For `chain_mismatch`: the application the delegation chain lacks (named in the description). */
+  declare readonly missingApplicationId: string | undefined
   /** For `temporarily_unavailable`: seconds the client should wait. */
   declare readonly retryAfter: number | undefined
   /** For `invalid_token`: the claim at fault, when one is. */
@@ -124,6 +127,7 @@ export class CaracalError extends Error {
       cause?: unknown
       requiredScopes?: readonly string[]
       missingScopes?: readonly string[]
+      missingApplicationId?: string
       retryAfter?: number
       claim?: string
     } = {},
@@ -135,6 +139,7 @@ export class CaracalError extends Error {
     this.reason = reason
     this.requiredScopes = extra.requiredScopes
     this.missingScopes = extra.missingScopes
+    this.missingApplicationId = extra.missingApplicationId
     this.retryAfter = extra.retryAfter
     this.claim = extra.claim
   }

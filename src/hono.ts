@@ -6,13 +6,16 @@
  * any Hono 4 app; `hono` is an optional peer dependency reached only through `caracal-fetch/hono`.
  */
 import type { MiddlewareHandler } from 'hono'
-import { Authenticator, type CaracalOptions } from './authenticator.js'
+import { Authenticator } from './core/authenticator.js'
+import type { CaracalOptions } from './core/options.js'
+import { attachMandate, findMandate } from './core/request-mandate.js'
 import { CaracalError, isCaracalError } from './errors.js'
 import { errorResponse } from './http/respond.js'
-import { attachMandate, findMandate } from './mandate-registry.js'
+import { rejectUnknownKeys } from './option-keys.js'
 import type { Mandate } from './verify/mandate.js'
 import {
   DEFAULT_REQUIREMENTS,
+  REQUIREMENT_KEYS,
   checkRequirements,
   resolveRequirements,
   type Requirements,
@@ -116,9 +119,8 @@ function requirementMiddleware(where: string, requirements: Requirements): Middl
   if (typeof requirements !== 'object' || requirements === null) {
     throw new TypeError(`${where}: pass an object of requirements, e.g. { requiredScopes: ['billing:read'] }`)
   }
+  rejectUnknownKeys(where, requirements, REQUIREMENT_KEYS)
   const named = Object.keys(requirements).filter((k) => (requirements as Record<string, unknown>)[k] !== undefined)
-  const unknown = named.filter((k) => !(k in DEFAULT_REQUIREMENTS))
-  if (unknown.length > 0) throw new TypeError(`${where}: unknown option(s) ${unknown.join(', ')}`)
   if (named.length === 0) throw new TypeError(`${where}: names no requirement; pass e.g. { requiredScopes: [...] }`)
   const resolved = resolveRequirements(where, requirements, NOTHING_REQUIRED)
   const checksUse = requirements.requiredUse !== undefined

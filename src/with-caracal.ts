@@ -1,6 +1,11 @@
-import { Authenticator, type AuthOutcome, type CaracalOptions } from './authenticator.js'
-import { isPromise } from './verify/revocation.js'
-import { attachMandate } from './mandate-registry.js'
+/**
+ * `withCaracal`: the Fetch wrapper. It authenticates each request with the core and runs the
+ * handler only for a verified (or excluded) one; nothing else lives here.
+ */
+import { isPromise } from './async.js'
+import { Authenticator, type AuthOutcome } from './core/authenticator.js'
+import type { CaracalOptions } from './core/options.js'
+import { attachMandate } from './core/request-mandate.js'
 import { CaracalError } from './errors.js'
 
 /** A wrapped Fetch handler: the handler's own signature, plus `warmup()`. */
@@ -44,7 +49,7 @@ export function withCaracal<Args extends unknown[]>(
   // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
   // return must not look like success. Checked by shape: `instanceof` fails for a Response of
   // another realm.
-  const checked = (response: unknown, request: Request): Response => {
+  const responseOrRefusal = (response: unknown, request: Request): Response => {
     if (typeof (response as { status?: unknown } | null)?.status === 'number') return response as Response
     const got = response === null ? 'null' : typeof response
     return auth.refuse(
@@ -53,18 +58,22 @@ export function withCaracal<Args extends unknown[]>(
     )
   }
   /** The handler's answer as sent: a Response of this realm is told apart in one step. */
-  const result = (response: unknown, request: Request): Response | Promise<Response> => {
+  const handlerAnswer = (response: unknown, request: Request): Response | Promise<Response> => {
     if (response instanceof Response) return response
-    return isPromise(response) ? response.then((r) => checked(r, request)) : checked(response, request)
+    return isPromise(response)
+      ? response.then((r) => responseOrRefusal(r, request))
+      : responseOrRefusal(response, request)
   }
   /** The refusal to send, or undefined once the request may go on (its mandate attached). */
-  const gate = (outcome: AuthOutcome, request: Request): Response | undefined => {
+  const refusalFor = (outcome: AuthOutcome, request: Request): Response | undefined => {
     if (outcome.kind === 'refused') return outcome.response
     if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
     return undefined
   }
-  const later = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
-    outcome.then((o) => gate(o, request) ?? result(handler.apply(undefined, args as [Request, ...Args]), request))
+  const runHandlerAfter = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
+    outcome.then(
+      (o) => refusalFor(o, request) ?? handlerAnswer(handler.apply(undefined, args as [Request, ...Args]), request),
+    )
   // Not async: with a cached mandate and a synchronous store the handler's own result comes back
   // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
   // `arguments` rather than a rest parameter: the extra arguments (env, ctx, server, info) reach
@@ -74,10 +83,11 @@ export function withCaracal<Args extends unknown[]>(
     if (isPromise(outcome)) {
       const args: unknown[] = []
       for (let i = 0; i < arguments.length; i++) args.push(arguments[i])
-      return later(outcome, request, args)
+      return runHandlerAfter(outcome, request, args)
     }
     return (
-      gate(outcome, request) ?? result(handler.apply(undefined, arguments as unknown as [Request, ...Args]), request)
+      refusalFor(outcome, request) ??
+      handlerAnswer(handler.apply(undefined, arguments as unknown as [Request, ...Args]), request)
     )
   }
   return Object.assign(wrapped, { warmup: (env?: unknown) => auth.warmup(env) }) as unknown as CaracalFetchHandler<Args>

@@ -1,3 +1,4 @@
+/** Refusal rendering: a CaracalError becomes Caracal's JSON body, `WWW-Authenticate` and `Retry-After`. */
 import { ERROR_TABLE, type CaracalError } from '../errors.js'
 
 export interface RenderOptions {
@@ -5,9 +6,11 @@ export interface RenderOptions {
   readonly resourceMetadata: string | undefined
 }
 
-// RFC 6750 section 3: quoted-string values; a quote or backslash would break the header.
+// RFC 6750 section 3: quoted-string values; a quote or backslash would break the header, and a
+// header value cannot carry characters outside Latin-1 at all (Response would throw), so anything
+// beyond printable ASCII is percent-encoded.
 function quoted(value: string): string {
-  return `"${value.replace(/["\\]/g, '')}"`
+  return `"${value.replace(/["\\]/g, '').replace(/[^\x20-\x7e]+/g, (run) => encodeURIComponent(run))}"`
 }
 
 function wwwAuthenticate(error: CaracalError, description: string, options: RenderOptions): string {
@@ -30,6 +33,9 @@ function wwwAuthenticate(error: CaracalError, description: string, options: Rend
 function describe(error: CaracalError): string {
   if (error.code === 'insufficient_scope' && error.missingScopes !== undefined) {
     return `Missing scope: ${error.missingScopes.join(' ')}`
+  }
+  if (error.code === 'chain_mismatch' && error.missingApplicationId !== undefined) {
+    return `Delegation chain missing application: ${error.missingApplicationId}`
   }
   return ERROR_TABLE[error.code].description
 }

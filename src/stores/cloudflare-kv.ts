@@ -29,41 +29,12 @@
  * - Any KV failure (a thrown or rejected `get`, an unreadable epoch) rejects the lookup, which
  *   `withCaracal` turns into 503 `temporarily_unavailable`: the store fails closed.
  */
-import {
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_REVOCATION_TTL_MS,
-  epochKey,
-  parseEpoch,
-  revokedKey,
-  validateAnchor,
-  validateEpoch,
-  validateTtl,
-  validateZoneId,
-  type BatchRevocationStore,
-  type RevocationStatus,
-} from './types.js'
-
-/** Options of a KV `get`, as the Workers runtime takes them. */
-export interface KvGetOptions {
-  type?: 'text'
-  cacheTtl?: number
-}
-
-/** Options of a KV `put`, as the Workers runtime takes them. */
-export interface KvPutOptions {
-  expirationTtl?: number
-}
-
-/**
- * The part of a Workers KV binding (`KVNamespace`) this store uses, declared structurally so the
- * package needs no `@cloudflare/workers-types` at runtime. A real binding satisfies it; so does a
- * wrapper that forwards to one.
- */
-export interface KvNamespaceLike {
-  /** A string key answers the value or null; an array of keys answers a `Map` (bulk read). */
-  get(key: string | string[], options?: KvGetOptions): Promise<unknown>
-  put(key: string, value: string, options?: KvPutOptions): Promise<unknown>
-}
+import { rejectUnknownKeys } from '../option-keys.js'
+import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
+import { firstRevoked, isStored, parseEpoch } from './status.js'
+import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
+import { isMapLike, isNamespace, type KvGetOptions, type KvNamespaceLike } from './kv-namespace.js'
 
 export interface KvRevocationStoreOptions {
   /**
@@ -87,6 +58,12 @@ export interface KvRevocationStoreOptions {
   cacheTtl?: number
 }
 
+// A record, so the compiler holds the list to the interface: a new option is a new key here.
+const KV_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, cacheTtl: true } satisfies Record<
+  keyof KvRevocationStoreOptions,
+  true
+>)
+
 /** KV's floor for `expirationTtl`, in seconds. */
 const MIN_EXPIRATION_TTL_S = 60
 /** KV's floor for `cacheTtl`, in seconds. */
@@ -107,22 +84,6 @@ const noBulkGet = new WeakSet<object>()
  * once saw the higher value keeps enforcing it in both cases (see the file's opening comment).
  */
 const highWater = new WeakMap<object, Map<string, number>>()
-
-function isMapLike(value: unknown): value is { get(key: string): unknown } {
-  return (
-    value instanceof Map ||
-    (typeof value === 'object' && value !== null && typeof (value as Map<string, unknown>).get === 'function')
-  )
-}
-
-function isNamespace(value: unknown): value is KvNamespaceLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as KvNamespaceLike).get === 'function' &&
-    typeof (value as KvNamespaceLike).put === 'function'
-  )
-}
 
 /** KV's `expirationTtl` for a TTL in milliseconds: whole seconds, never under KV's 60 s floor. */
 export function kvExpirationTtl(ttlMs: number): number {
@@ -164,6 +125,7 @@ export class KvRevocationStore implements BatchRevocationStore {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('KvRevocationStore: options must be an object')
     }
+    rejectUnknownKeys('KvRevocationStore', options, KV_STORE_KEYS)
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new TypeError('KvRevocationStore: keyPrefix must be a non-empty string')
@@ -199,7 +161,7 @@ export class KvRevocationStore implements BatchRevocationStore {
 
   async isRevoked(anchor: string): Promise<boolean> {
     validateAnchor('KvRevocationStore.isRevoked', anchor)
-    return present(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
+    return isStored(await this.#kv.get(revokedKey(this.#prefix, anchor), this.#getOptions))
   }
 
   /**
@@ -251,13 +213,7 @@ export class KvRevocationStore implements BatchRevocationStore {
     const zoneKey = zoneId === undefined ? undefined : epochKey(this.#prefix, zoneId)
     if (zoneKey !== undefined) keys.push(zoneKey)
     const values = await this.#getMany(keys)
-    let revoked: string | undefined
-    for (let i = 0; i < anchors.length; i++) {
-      if (present(values[i])) {
-        revoked = anchors[i]
-        break
-      }
-    }
+    const revoked = firstRevoked(anchors, values, isStored)
     const delegationEpoch =
       zoneKey === undefined ? undefined : this.#observe(zoneKey, parseEpoch(values[anchors.length]))
     return { revoked, delegationEpoch }
@@ -307,9 +263,4 @@ export class KvRevocationStore implements BatchRevocationStore {
     }
     marks.set(key, epoch)
   }
-}
-
-/** A stored revocation mark: any value at the key (Caracal writes "1"). */
-function present(value: unknown): boolean {
-  return value !== null && value !== undefined
 }

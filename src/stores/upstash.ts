@@ -17,22 +17,16 @@
  * `@upstash/redis` is imported for its types only. The client is injected; `fromEnv()` is the one
  * place that loads the package, lazily, so this module can be bundled without it.
  */
+import { rejectUnknownKeys } from '../option-keys.js'
 import type { Redis } from '@upstash/redis'
 import { fromBindings, fromGlobalEnv } from '../env.js'
-import {
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_REVOCATION_TTL_MS,
-  epochKey,
-  parseEpoch,
-  revokedKey,
-  validateAnchor,
-  validateEpoch,
-  validateTimeout,
-  validateTtl,
-  validateZoneId,
-  type BatchRevocationStore,
-  type RevocationStatus,
-} from './types.js'
+import { withDeadline } from '../async.js'
+import { isLoopback } from '../http/urls.js'
+import { validateTimeout } from '../option-values.js'
+import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
+import { firstRevoked, isStored, parseEpoch } from './status.js'
+import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 
 /** The part of an `@upstash/redis` `Redis` client the store uses. */
 export type UpstashRedisClient = Pick<Redis, 'mget' | 'set' | 'eval'>
@@ -57,6 +51,12 @@ export interface UpstashRevocationStoreOptions {
   timeoutMs?: number
 }
 
+// A record, so the compiler holds the list to the interface: a new option is a new key here.
+const UPSTASH_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, timeoutMs: true } satisfies Record<
+  keyof UpstashRevocationStoreOptions,
+  true
+>)
+
 const ENV_URL = 'UPSTASH_REDIS_REST_URL'
 const ENV_TOKEN = 'UPSTASH_REDIS_REST_TOKEN'
 
@@ -72,17 +72,8 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '')
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-}
-
 function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Upstash ${what}: no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+  return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
 }
 
 function isClient(value: unknown): value is UpstashRedisClient {
@@ -216,6 +207,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('UpstashRevocationStore: options must be an object')
     }
+    rejectUnknownKeys('UpstashRevocationStore', options, UPSTASH_STORE_KEYS)
     const { keyPrefix, timeoutMs } = options
     if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix.length === 0)) {
       throw new TypeError(`UpstashRevocationStore: keyPrefix must be a non-empty string, e.g. '${DEFAULT_KEY_PREFIX}'`)
@@ -229,13 +221,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     const keys = anchors.map((a) => revokedKey(this.#prefix, a))
     if (zoneId !== undefined) keys.push(epochKey(this.#prefix, zoneId))
     const values = await this.#mget(keys)
-    let revoked: string | undefined
-    for (let i = 0; i < anchors.length; i++) {
-      if (values[i] !== null && values[i] !== undefined) {
-        revoked = anchors[i]
-        break
-      }
-    }
+    const revoked = firstRevoked(anchors, values, isStored)
     return { revoked, delegationEpoch: zoneId === undefined ? undefined : parseEpoch(values[anchors.length]) }
   }
 

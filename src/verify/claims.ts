@@ -1,3 +1,4 @@
+/** The claims of a signature-checked payload: registered claims, Caracal's claim shapes and the zone, into a frozen `Mandate`. */
 import { CaracalError } from '../errors.js'
 import type { DelegationChainLink, Mandate, MandateUse } from './mandate.js'
 
@@ -83,10 +84,10 @@ function delegationChain(payload: Payload): readonly DelegationChainLink[] {
   return Object.freeze(links)
 }
 
-// Freezing an array costs about 300 ns in JavaScriptCore (Bun), ten times an object's, and a
-// mandate holds several (aud, scope, target). Verified mandates repeat the same few lists, so
-// frozen string lists are shared by content: a list seen before costs one Map lookup. Bounded:
-// cleared when full, and long lists are never kept. Only verified payloads reach this.
+// Freezing an array is costly in JavaScriptCore (many times an object's) and a mandate holds
+// several (aud, scope, target); verified mandates repeat the same few lists, so frozen lists are
+// shared by content. Bounded: cleared when full, and long lists are never kept. Only verified
+// payloads reach this.
 const sharedLists = new Map<string, readonly string[]>()
 const MAX_SHARED_LISTS = 1024
 const MAX_SHARED_KEY = 1024
@@ -111,6 +112,14 @@ function frozenList(items: string[]): readonly string[] {
   return sharedLists.get(key) ?? share(key, items)
 }
 
+/**
+ * The whitespace all three of Caracal's verifiers split `scope` on: JavaScript's `\s`, Python's
+ * `str.split()` and Go's `strings.Fields` all treat these as separators. A character only some of
+ * them split on (U+FEFF: JavaScript alone; U+001C..U+001F: Python alone; U+0085: Python and Go)
+ * stays inside a token, so no scope is granted here that one of them would not grant.
+ */
+export const SCOPE_SEPARATORS = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
+
 function scopesOf(scope: string): readonly string[] {
   if (scope.length === 0) return EMPTY
   const key = `s${scope}`
@@ -118,7 +127,7 @@ function scopesOf(scope: string): readonly string[] {
     sharedLists.get(key) ??
     share(
       key,
-      scope.split(/\s+/).filter((s) => s.length > 0),
+      scope.split(SCOPE_SEPARATORS).filter((s) => s.length > 0),
     )
   )
 }
@@ -129,7 +138,7 @@ function isStringList(value: unknown): value is string[] {
   return true
 }
 
-// Object.values rather than for...in: measurably cheaper in JavaScriptCore (Bun) and V8. Only the
+// Object.values rather than for...in: cheaper in JavaScriptCore (Bun) and V8. Only the
 // top level of the claims needs the names (freezeClaims); nested values go through here.
 function deepFreeze(value: object): void {
   Object.freeze(value)

@@ -1,13 +1,11 @@
-import type { JWK } from 'jose'
+/**
+ * The keys of one issuer+zone: imported once, cached for the JWKS max-age, served stale for a
+ * bounded time while the STS is unreachable, refetched on an unknown kid at most once per cooldown.
+ */
 import { primitive } from '#signature'
+import type { JWK } from 'jose'
 import { CaracalError, messageOf } from '../errors.js'
-
-/** A JSON Web Key Set, as served at `{issuer}/.well-known/jwks.json`. */
-export interface JsonWebKeySet {
-  keys: readonly JWK[]
-}
-
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
+import { download, jwksUrl, type Fetched, type FetchLike, type JsonWebKeySet } from './jwks-download.js'
 
 export interface JwksCacheOptions {
   readonly issuer: string
@@ -22,131 +20,27 @@ export interface JwksCacheOptions {
   readonly now: () => number
 }
 
-/** The STS sends `max-age=300`; this is the fallback when a response carries none. */
-const DEFAULT_TTL_MS = 300_000
-const MIN_TTL_MS = 30_000
-const MAX_TTL_MS = 3_600_000
 /** After a failed fetch with nothing cached, answer 503 at once for this long instead of re-fetching. */
 const FAILURE_BACKOFF_MS = 5_000
-const MAX_BODY_BYTES = 256 * 1024
+/** Keys read from one JWKS; the STS serves two (active and previous). */
 const MAX_KEYS = 16
-const MAX_REDIRECTS = 3
-
-/** The JWKS URL of a zone. The zone comes from configuration, never from the token. */
-export function jwksUrl(issuer: string, zoneId: string): string {
-  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json?zone_id=${encodeURIComponent(zoneId)}`
-}
 
 function unavailable(reason: string, retryAfter: number, cause?: unknown): CaracalError {
   return new CaracalError('temporarily_unavailable', reason, { retryAfter, cause })
+}
+
+function ambiguousKid(kid: string, count: number): CaracalError {
+  return new CaracalError(
+    'invalid_token',
+    `kid ${JSON.stringify(kid.slice(0, 80))} is ambiguous: it names ${count} keys in the zone JWKS, and no key is picked among them`,
+    { claim: 'kid' },
+  )
 }
 
 function unknownKid(kid: string): CaracalError {
   return new CaracalError('invalid_token', `no key with kid ${JSON.stringify(kid.slice(0, 80))} in the zone JWKS`, {
     claim: 'kid',
   })
-}
-
-function ttlFrom(cacheControl: string | null): number {
-  if (cacheControl === null) return DEFAULT_TTL_MS
-  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(cacheControl)) return MIN_TTL_MS
-  const m = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,9})"?\s*(?:,|$)/i.exec(cacheControl)
-  if (!m) return DEFAULT_TTL_MS
-  return Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, Number(m[1]) * 1000))
-}
-
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = response.headers.get('content-length')
-  if (declared !== null && Number(declared) > limit) {
-    await response.body?.cancel().catch(() => {})
-    throw new Error(`JWKS response declares ${declared} bytes, over the ${limit}-byte limit`)
-  }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => {})
-      throw new Error(`JWKS response exceeds the ${limit}-byte limit`)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-}
-
-interface Fetched {
-  readonly jwks: unknown
-  readonly ttlMs: number
-}
-
-/** GETs the JWKS within a deadline and a size limit, following redirects only on the same origin. */
-async function download(fetchFn: FetchLike, url: string, timeoutMs: number): Promise<Fetched> {
-  const controller = new AbortController()
-  // The deadline also settles the download by itself: a custom `fetch` (a service binding, a
-  // wrapper) that ignores `signal` must not hold requests past it.
-  let expire: (reason: unknown) => void = () => {}
-  const deadline = new Promise<never>((_, reject) => (expire = reject))
-  deadline.catch(() => {})
-  const timer = setTimeout(() => {
-    const reason = new Error(`JWKS fetch timed out after ${timeoutMs} ms`)
-    controller.abort(reason)
-    expire(reason)
-  }, timeoutMs)
-  try {
-    return await Promise.race([fetchJwks(fetchFn, url, controller), deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function fetchJwks(fetchFn: FetchLike, url: string, controller: AbortController): Promise<Fetched> {
-  try {
-    const origin = new URL(url).origin
-    let current = url
-    for (let hop = 0; ; hop++) {
-      const response = await fetchFn(current, {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        redirect: 'manual',
-        signal: controller.signal,
-      })
-      const location = response.headers.get('location')
-      if (response.status >= 300 && response.status < 400 && location !== null) {
-        await response.body?.cancel().catch(() => {})
-        const next = new URL(location, current)
-        if (next.origin !== origin) throw new Error(`JWKS redirect to another origin refused: ${next.origin}`)
-        if (hop >= MAX_REDIRECTS) throw new Error('too many JWKS redirects')
-        current = next.href
-        continue
-      }
-      // A custom `fetch` may follow redirects itself, whatever `redirect: 'manual'` asked: then the
-      // response says where it came from, and only the issuer's origin is trusted for keys.
-      const servedFrom = response.redirected && response.url !== '' ? new URL(response.url).origin : origin
-      if (servedFrom !== origin) {
-        await response.body?.cancel().catch(() => {})
-        throw new Error(`JWKS redirect to another origin refused: ${servedFrom}`)
-      }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {})
-        throw new Error(`JWKS endpoint answered HTTP ${response.status}`)
-      }
-      const text = await readLimited(response, MAX_BODY_BYTES)
-      return { jwks: JSON.parse(text), ttlMs: ttlFrom(response.headers.get('cache-control')) }
-    }
-  } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason
-    throw error
-  }
 }
 
 /**
@@ -162,6 +56,12 @@ export function isUsableJwk(jwk: unknown): jwk is JWK & { kid: string; x: string
   return k.alg === undefined || k.alg === 'ES256'
 }
 
+/** The key a kid names, or the refusal when several keys share it. */
+function keyOf(kid: string, entry: KidEntry): VerificationKey {
+  if (entry.key === undefined) throw ambiguousKid(kid, (entry as AmbiguousKid).count)
+  return entry.key
+}
+
 /** A key as the runtime's signature primitive imported it (CryptoKey or node:crypto KeyObject). */
 export type VerificationKey = unknown
 
@@ -170,6 +70,15 @@ interface ImportedKey {
   readonly key: VerificationKey
 }
 
+/** What a kid that several keys share maps to: never a key. */
+interface AmbiguousKid {
+  readonly fingerprint: ''
+  readonly key: undefined
+  readonly count: number
+}
+
+type KidEntry = ImportedKey | AmbiguousKid
+
 /**
  * The keys of one issuer+zone. Keys are imported once per distinct JWK; a request on the hot path
  * gets its key synchronously.
@@ -177,7 +86,7 @@ interface ImportedKey {
 export class JwksCache {
   readonly #options: JwksCacheOptions
   readonly #url: string
-  #keys: Map<string, ImportedKey> | undefined
+  #keys: Map<string, KidEntry> | undefined
   #freshUntil = 0
   #staleUntil = 0
   #lastKidRefetch = Number.NEGATIVE_INFINITY
@@ -203,7 +112,7 @@ export class JwksCache {
     const now = this.#options.now()
     if (this.#keys !== undefined && now < this.#freshUntil) {
       const hit = this.#keys.get(kid)
-      if (hit !== undefined) return hit.key
+      if (hit !== undefined) return keyOf(kid, hit)
       return this.#unknownKid(kid, now)
     }
     return this.#expired(kid, now)
@@ -248,7 +157,7 @@ export class JwksCache {
       }
     }
     const hit = this.#keys!.get(kid)
-    if (hit !== undefined) return hit.key
+    if (hit !== undefined) return keyOf(kid, hit)
     // The keys were fetched just now: a second fetch for this kid could only say the same.
     if (refreshed) throw unknownKid(kid)
     return this.#unknownKid(kid, this.#options.now())
@@ -263,7 +172,7 @@ export class JwksCache {
       await this.#refresh(now, true)
     }
     const hit = this.#keys?.get(kid)
-    if (hit !== undefined) return hit.key
+    if (hit !== undefined) return keyOf(kid, hit)
     // Unknown to keys fetched just now is invalid_token. While the JWKS cannot be fetched, the kid
     // may be a key that rotated in: 503 until the next refetch may run, like the fetch that failed.
     if (this.#failedUntil !== 0) {
@@ -328,9 +237,17 @@ export class JwksCache {
   async #install(jwks: unknown, ttlMs: number): Promise<void> {
     const list = (jwks as { keys?: unknown } | null)?.keys
     if (!Array.isArray(list)) throw new Error('JWKS has no `keys` array')
-    const next = new Map<string, ImportedKey>()
-    for (const k of list.slice(0, MAX_KEYS) as unknown[]) {
-      if (!isUsableJwk(k)) continue
+    const usable = (list.slice(0, MAX_KEYS) as unknown[]).filter(isUsableJwk)
+    const perKid = new Map<string, number>()
+    for (const k of usable) perKid.set(k.kid, (perKid.get(k.kid) ?? 0) + 1)
+    const next = new Map<string, KidEntry>()
+    for (const k of usable) {
+      // A verifier must never choose among keys that share a kid: such a kid names no key at all.
+      const count = perKid.get(k.kid)!
+      if (count > 1) {
+        next.set(k.kid, { fingerprint: '', key: undefined, count })
+        continue
+      }
       const fingerprint = `${k.x}.${k.y}`
       const known = this.#keys?.get(k.kid)
       if (known !== undefined && known.fingerprint === fingerprint) {
@@ -344,6 +261,7 @@ export class JwksCache {
         // A malformed key is skipped; the others still serve.
       }
     }
+    // A set whose only kids are ambiguous still installs: its tokens get invalid_token, not 503.
     if (next.size === 0) throw new Error('JWKS holds no usable EC P-256 ES256 signing key')
     const now = this.#options.now()
     if (this.#keys !== undefined) {
@@ -360,3 +278,5 @@ export class JwksCache {
     this.#failedUntil = 0
   }
 }
+
+export { jwksUrl, type FetchLike, type JsonWebKeySet }

@@ -1,4 +1,8 @@
-import type { VerifiedMandate } from './verifier.js'
+/**
+ * The per-isolate cache of verified mandates, keyed by the exact token: a repeated token skips the
+ * signature check (never the route requirements or the revocation lookup).
+ */
+import type { VerifiedMandate } from './verified.js'
 
 /** Limits of the verified-mandate cache. */
 export interface MandateCacheOptions {
@@ -59,11 +63,10 @@ function fingerprint(text: string, prefix = 0): number {
  * reused still gets in, one verification later.
  */
 export class MandateCache {
-  // Keyed by fingerprint, and an entry answers only to its exact token. A Map keyed by the token
-  // itself hashes all of its ~600 characters on every lookup (the header's token is a new string
-  // each request): a sixth of the cache-hit path's cost on Bun. Two verified tokens that share a
-  // fingerprint (a new one meets one of 10 000 entries about once in 430 000) only evict each
-  // other; a token made to share one (anyone can) finds an entry that is not its own: a miss.
+  // Keyed by fingerprint, and an entry answers only to its exact token: a Map keyed by the token
+  // itself would hash all of its characters on every lookup (the header's token is a new string
+  // each request). Two verified tokens that share a fingerprint only evict each other; a token
+  // made to share one (anyone can) finds an entry that is not its own: a miss.
   readonly #entries = new Map<number, Entry>()
   readonly #maxEntries: number
   readonly #maxBytes: number
@@ -72,10 +75,11 @@ export class MandateCache {
   /** Fingerprints of tokens turned away at capacity, one per slot; see #seenBefore. */
   #seen: Uint32Array | undefined
 
-  constructor(options: MandateCacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 10_000
-    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024
-    this.#maxAgeMs = options.maxAgeMs ?? 300_000
+  /** `limits` come resolved, defaults applied (see the core's options). */
+  constructor(limits: Readonly<Required<MandateCacheOptions>>) {
+    this.#maxEntries = limits.maxEntries
+    this.#maxBytes = limits.maxBytes
+    this.#maxAgeMs = limits.maxAgeMs
   }
 
   get size(): number {

@@ -1,3 +1,5 @@
+/** The verified mandate as handlers see it: Caracal's claims in camelCase. */
+
 /** One link of a mandate's `delegation_chain`. */
 export interface DelegationChainLink {
   readonly applicationId: string

@@ -1,3 +1,4 @@
+/** Route requirements: what a route demands of a verified mandate, validated once and checked per request. */
 import { CaracalError } from '../errors.js'
 import type { Mandate, MandateUse } from './mandate.js'
 
@@ -61,11 +62,17 @@ export const DEFAULT_REQUIREMENTS: ResolvedRequirements = Object.freeze({
   requiredUse: 'resource',
 })
 
-const REQUIREMENT_KEYS = Object.keys(DEFAULT_REQUIREMENTS) as readonly (keyof Requirements)[]
+/** The option names of `Requirements`, for unknown-key checks. */
+export const REQUIREMENT_KEYS = Object.keys(DEFAULT_REQUIREMENTS) as readonly (keyof Requirements)[]
+
+// Whitespace to any of Caracal's verifiers (JavaScript's `\s`, plus U+001C..U+001F and U+0085, which
+// Python or Go split on): a required scope holding one could match here and never there.
+const ANY_WHITESPACE = /[\s\x1c-\x1f\x85]/
 
 function stringList(where: string, name: string, value: unknown): readonly string[] {
   const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s.length > 0 && !/\s/.test(s))) {
+  const blank = name === 'requiredScopes' ? ANY_WHITESPACE : /\s/
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s.length > 0 && !blank.test(s))) {
     throw new TypeError(`${where}: \`${name}\` must be an array of non-empty strings without whitespace`)
   }
   return Object.freeze(list.slice())
@@ -171,7 +178,9 @@ export function checkRequirements(mandate: Mandate, req: ResolvedRequirements): 
   for (let i = 0; i < req.requireChainContains.length; i++) {
     const app = req.requireChainContains[i]!
     if (!mandate.delegationChain.some((link) => link.applicationId === app)) {
-      throw new CaracalError('chain_mismatch', `delegation_chain has no application ${JSON.stringify(app)}`)
+      throw new CaracalError('chain_mismatch', `delegation_chain has no application ${JSON.stringify(app)}`, {
+        missingApplicationId: app,
+      })
     }
   }
 }

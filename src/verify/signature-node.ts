@@ -1,3 +1,4 @@
+/** The ES256 primitive on node:crypto (its thread pool), chosen for Node by the `#signature` import. */
 import { Buffer } from 'node:buffer'
 import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import type { SignaturePrimitive } from './signature.js'

@@ -1,3 +1,4 @@
+/** The ES256 primitive on Web Crypto: Workers, Deno, Bun, browsers. */
 import { base64url, importJWK } from 'jose'
 import type { SignaturePrimitive } from './signature.js'
 

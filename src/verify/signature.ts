@@ -1,9 +1,10 @@
+/** The contract of the per-runtime ES256 primitive behind the `#signature` import. */
 import type { JWK } from 'jose'
 
 /**
  * The ES256 verify primitive of one runtime. The package's `#signature` import picks an
- * implementation by export condition: `node:crypto` on its thread pool on Node (measured the
- * fastest there under load), Web Crypto everywhere else (Workers, Deno, Bun, browsers). See
+ * implementation by export condition: `node:crypto` on its thread pool on Node (the fastest there
+ * under load), Web Crypto everywhere else (Workers, Deno, Bun, browsers). See
  * BENCHMARKS.md.
  */
 export interface SignaturePrimitive<Key = unknown> {

@@ -1,10 +1,15 @@
+/**
+ * One zone's mandate verifier: the JWS checks of RFC 7515 for ES256, the signature, the claims,
+ * with a verified-mandate cache in front. Route requirements and revocation are the core's.
+ */
 import { primitive } from '#signature'
+import { isPromise } from '../async.js'
 import { CaracalError, isCaracalError } from '../errors.js'
+import { hasCanonicalEnd } from './base64url.js'
 import { mandateFromPayload, type ClaimExpectations } from './claims.js'
 import type { JwksCache, VerificationKey } from './jwks.js'
-import type { Mandate } from './mandate.js'
-import { anchorsOf, isPromise } from './revocation.js'
 import type { MandateCache } from './mandate-cache.js'
+import { verifiedMandate, type VerifiedMandate } from './verified.js'
 
 /** Tokens longer than this are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024
@@ -23,22 +28,6 @@ interface Prepared {
   readonly signingInput: Uint8Array
   readonly dot1: number
   readonly dot2: number
-}
-
-/**
- * A verified mandate with what each of its requests needs, built once per token and cached with
- * it. It doubles as the `verified` outcome of `Authenticator#authenticate`: a request that presents
- * a cached token allocates no outcome and no anchor list of its own.
- */
-export interface VerifiedMandate {
-  readonly kind: 'verified'
-  readonly mandate: Mandate
-  /** The revocation anchors, de-duplicated, in Caracal's order (frozen). */
-  readonly anchors: readonly string[]
-}
-
-function verified(mandate: Mandate): VerifiedMandate {
-  return Object.freeze({ kind: 'verified', mandate, anchors: Object.freeze(anchorsOf(mandate)) })
 }
 
 /** base64url then strict UTF-8 then JSON; any failure is `invalid_token`. */
@@ -90,7 +79,8 @@ export class MandateVerifier {
 
   /** RFC 7515 header checks for the one algorithm Caracal uses; returns the `kid`. */
   #checkHeader(segment: string): string {
-    if (!BASE64URL.test(segment) || segment.length % 4 === 1) throw invalid('token header is not base64url')
+    if (!BASE64URL.test(segment)) throw invalid('token header is not base64url')
+    if (!hasCanonicalEnd(segment, 0, segment.length)) throw invalid('token header is not canonical base64url')
     const header = decodeJson(segment, 'token header')
     if (typeof header !== 'object' || header === null || Array.isArray(header))
       throw invalid('token header is not an object')
@@ -126,7 +116,7 @@ export class MandateVerifier {
         // "invalid signature", and a flood of forged tokens costs no JSON parsing or claim checks.
         if (!valid) throw invalid('signature does not verify with the zone key')
         const payload = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
-        const result = verified(mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000)))
+        const result = verifiedMandate(mandateFromPayload(payload, this.expected, Math.floor(nowMs / 1000)))
         // A cached mandate stands only while its kid still names the key object that verified it
         // (a kid that left the JWKS, or now names other key material, sends the token back to be
         // verified): it is cached under the key generation in which that holds, and not at all
@@ -148,8 +138,8 @@ export class MandateVerifier {
   /** The synchronous shape checks of RFC 7515 section 5.2, up to the signature primitive's inputs. */
   #prepare(token: string): Prepared {
     if (token.length > MAX_TOKEN_LENGTH) throw invalid(`token is ${token.length} characters, over ${MAX_TOKEN_LENGTH}`)
-    // Shape checks that make no pass over the whole token (a character-class regex over ~600
-    // characters costs a third of a microsecond in JavaScriptCore). The header's characters are
+    // Shape checks that make no pass over the whole token (a regex over all of it would run on
+    // every uncached request). The header's characters are
     // checked when it is first seen, the signature's here; the payload's need no check of their
     // own: the signature is over their UTF-8 bytes, so it holds only for the STS's exact ASCII.
     const dot1 = token.indexOf('.')
@@ -157,12 +147,15 @@ export class MandateVerifier {
     if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) {
       throw invalid('token is not a compact JWS (three non-empty dot-separated parts)')
     }
-    // base64url without padding never leaves one character over; a 64-byte signature is 86 characters.
-    if ((dot2 - dot1 - 1) % 4 === 1) throw invalid('token payload has an impossible base64url length')
+    // Only the canonical spelling of each segment passes: no padding, no set unused bits. One
+    // character each; the payload's others are covered by the signature.
+    if (!hasCanonicalEnd(token, dot1 + 1, dot2)) throw invalid('token payload is not canonical base64url')
     const signatureSegment = token.slice(dot2 + 1)
+    // A 64-byte signature is 86 characters.
     if (!SIGNATURE.test(signatureSegment)) {
       throw invalid('ES256 signature is not 86 base64url characters (64 bytes)')
     }
+    if (!hasCanonicalEnd(token, dot2 + 1, token.length)) throw invalid('ES256 signature is not canonical base64url')
 
     const headerSegment = token.slice(0, dot1)
     const kid = headerSegment === this.#checkedHeader ? this.#checkedKid : this.#checkHeader(headerSegment)

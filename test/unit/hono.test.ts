@@ -365,7 +365,7 @@ describe('requireScopes / requireMandate', () => {
     expect(() => requireScopes('a b')).toThrow(/requireScopes: `requiredScopes` must be an array/)
     expect(() => requireMandate({})).toThrow(/requireMandate: names no requirement/)
     expect(() => requireMandate(null as never)).toThrow(TypeError)
-    expect(() => requireMandate({ requiredScope: ['a'] } as never)).toThrow(/unknown option\(s\) requiredScope/)
+    expect(() => requireMandate({ requiredScope: ['a'] } as never)).toThrow(/unknown option `requiredScope`/)
     expect(() => requireMandate({ maxHopCount: -1 })).toThrow(/`maxHopCount` must be an integer >= 0/)
   })
 })

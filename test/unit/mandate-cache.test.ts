@@ -2,9 +2,12 @@ import { describe, expect, test, vi } from 'vitest'
 import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
 import { createDevIssuer } from '../../src/testing.js'
 import { JwksCache, type JsonWebKeySet } from '../../src/verify/jwks.js'
-import { MandateCache } from '../../src/verify/mandate-cache.js'
+import { MandateCache, type MandateCacheOptions } from '../../src/verify/mandate-cache.js'
 import type { Mandate } from '../../src/verify/mandate.js'
-import type { VerifiedMandate } from '../../src/verify/verifier.js'
+import type { VerifiedMandate } from '../../src/verify/verified.js'
+import { DEFAULTS } from '../../src/core/options.js'
+
+const newCache = (limits: MandateCacheOptions = {}) => new MandateCache({ ...DEFAULTS.mandateCache, ...limits })
 
 // Count signature verifications: a cache hit must not reach the primitive.
 const counter = vi.hoisted(() => ({ verifies: 0 }))
@@ -242,7 +245,7 @@ describe('MandateCache bounds', () => {
   const exp = now / 1000 + 900
 
   test('a flood of distinct valid tokens stays within maxEntries and maxBytes', () => {
-    const cache = new MandateCache({ maxEntries: 1000, maxBytes: 1_000_000 })
+    const cache = newCache({ maxEntries: 1000, maxBytes: 1_000_000 })
     for (let i = 0; i < 20_000; i++) cache.set(`token-${i}-${'x'.repeat(400)}`, 0, fakeMandate(exp), now)
     expect(cache.size).toBeLessThanOrEqual(1000)
     expect(cache.bytes).toBeLessThanOrEqual(1_000_000)
@@ -250,7 +253,7 @@ describe('MandateCache bounds', () => {
   })
 
   test('when full, a new token gets in on its second verification and evicts the oldest entry, never more', () => {
-    const cache = new MandateCache({ maxEntries: 100 })
+    const cache = newCache({ maxEntries: 100 })
     for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
     expect(cache.size).toBe(100)
     cache.set('t100', 0, fakeMandate(exp), now)
@@ -264,7 +267,7 @@ describe('MandateCache bounds', () => {
   })
 
   test('when full, a flood of tokens each verified once evicts nothing', () => {
-    const cache = new MandateCache({ maxEntries: 100 })
+    const cache = newCache({ maxEntries: 100 })
     for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
     for (let i = 0; i < 50_000; i++)
       cache.set(`flood-${i}.${i.toString(36).padStart(24, 'q')}`, 0, fakeMandate(exp), now)
@@ -273,7 +276,7 @@ describe('MandateCache bounds', () => {
   })
 
   test('when full of expired entries, a new token is cached at once', () => {
-    const cache = new MandateCache({ maxEntries: 10 })
+    const cache = newCache({ maxEntries: 10 })
     for (let i = 0; i < 10; i++) cache.set(`old-${i}`, 0, fakeMandate(now / 1000 + 60), now)
     const later = now + 61_000
     cache.set('fresh', 0, fakeMandate(exp), later)
@@ -282,13 +285,13 @@ describe('MandateCache bounds', () => {
   })
 
   test('below the bounds every verified token is cached at once', () => {
-    const cache = new MandateCache({ maxEntries: 100 })
+    const cache = newCache({ maxEntries: 100 })
     for (let i = 0; i < 100; i++) cache.set(`t${i}`, 0, fakeMandate(exp), now)
     for (let i = 0; i < 100; i++) expect(cache.get(`t${i}`, now, 0)).toBeDefined()
   })
 
   test('the byte bound also admits a new token only on its second verification', () => {
-    const cache = new MandateCache({ maxBytes: 3 * (512 + 2 * 64) })
+    const cache = newCache({ maxBytes: 3 * (512 + 2 * 64) })
     const token = (i: number) => `${i}`.padStart(64, 'z')
     for (let i = 0; i < 3; i++) cache.set(token(i), 0, fakeMandate(exp), now)
     expect(cache.size).toBe(3)
@@ -301,7 +304,7 @@ describe('MandateCache bounds', () => {
   })
 
   test('an expired entry is evicted before a live one', () => {
-    const cache = new MandateCache({ maxEntries: 3 })
+    const cache = newCache({ maxEntries: 3 })
     cache.set('live-1', 0, fakeMandate(exp), now)
     cache.set('short', 0, fakeMandate(now / 1000 + 10), now)
     cache.set('live-2', 0, fakeMandate(exp), now)
@@ -314,7 +317,7 @@ describe('MandateCache bounds', () => {
   })
 
   test('an entry larger than maxBytes is not cached', () => {
-    const cache = new MandateCache({ maxBytes: 1024 })
+    const cache = newCache({ maxBytes: 1024 })
     cache.set('x'.repeat(4096), 0, fakeMandate(exp), now)
     expect(cache.size).toBe(0)
   })
@@ -325,7 +328,7 @@ describe('MandateCache lookup by Authorization header', () => {
   const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.' + 'S'.repeat(78) + 'abcdefgh'
 
   test('finds an entry from the exact header `Bearer <token>`, and from nothing else', () => {
-    const cache = new MandateCache()
+    const cache = newCache()
     const entry = fakeMandate(now / 1000 + 900)
     cache.set(token, 0, entry, now)
     expect(cache.getByHeader(`Bearer ${token}`, now, 0)).toBe(entry)
@@ -338,7 +341,7 @@ describe('MandateCache lookup by Authorization header', () => {
   })
 
   test('a header with the same length and tail as a cached one, but other characters, is a miss', () => {
-    const cache = new MandateCache()
+    const cache = newCache()
     cache.set(token, 0, fakeMandate(now / 1000 + 900), now)
     const forged = `Bearer ${'X' + token.slice(1)}`
     expect(forged.length).toBe(token.length + 7)
@@ -349,7 +352,7 @@ describe('MandateCache lookup by Authorization header', () => {
   })
 
   test('an expired entry, or one verified under another key generation, is a miss by header too', () => {
-    const cache = new MandateCache()
+    const cache = newCache()
     cache.set(token, 0, fakeMandate(now / 1000 + 60), now)
     expect(cache.getByHeader(`Bearer ${token}`, now, 1)).toBeUndefined()
     expect(cache.size).toBe(0)

@@ -37,7 +37,10 @@ describe('construction errors name the option and the fix', () => {
     [{ requireAgent: 'yes' }, /`requireAgent` must be true or false/],
     [{ requiredUse: 'admin' }, /`requiredUse` must be/],
     [{ routes: { payouts: {} } }, /every `routes` entry must be a path starting with "\/"/],
-    [{ routes: { '/p': { requiredScope: ['x'] } } }, /routes\["\/p"\] has unknown option\(s\) requiredScope/],
+    [
+      { routes: { '/p': { requiredScope: ['x'] } } },
+      /routes\["\/p"\]: unknown option `requiredScope`; did you mean `requiredScopes`\?/,
+    ],
     [{ exclude: '/healthz' }, /`exclude` must be an array/],
     [{ jwksTimeoutMs: 0 }, /`jwksTimeoutMs` must be a positive number/],
     [{ issuer: 'http://sts.example.com' }, /must use https:/],

@@ -1,16 +1,20 @@
-import type { Mandate } from './verify/mandate.js'
+/**
+ * The verified mandate a request carries from the adapter that verified it to the handler that
+ * reads it with `getMandate`.
+ */
+import type { Mandate } from '../verify/mandate.js'
 
 // The mandate rides on the Request object itself, under a symbol private to this module: the same
-// object reaches the handler (no clone), and an own property costs a tenth of a WeakMap entry per
-// request (measured: Bun 18 vs 101 ns, Node 82 vs 216 ns, Deno 37 vs 239 ns, plus the WeakMap's
-// GC work), which matters on the cache-hit path that runs on every request. Code outside this
-// module cannot name the symbol, so it cannot mark a request verified. A request that takes no
-// new properties (frozen, or a Proxy that refuses them) falls back to a WeakMap.
+// object reaches the handler (no clone), and an own property is far cheaper per request than a
+// WeakMap entry (see BENCHMARKS.md). Code outside this module cannot name the symbol, so it cannot
+// mark a request verified. A request that takes no new properties (frozen, or a Proxy that
+// refuses them) falls back to a WeakMap.
 const MANDATE: unique symbol = Symbol('caracal-fetch.mandate')
 const fallback = new WeakMap<Request, Mandate>()
 
 type Carrier = Request & { [MANDATE]?: Mandate }
 
+/** Records the verified mandate of `request` for `getMandate`. */
 export function attachMandate(request: Request, mandate: Mandate): void {
   try {
     ;(request as Carrier)[MANDATE] = mandate

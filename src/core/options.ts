@@ -1,0 +1,223 @@
+/**
+ * The options of `withCaracal` and the Hono middleware: every option's default, validation and
+ * environment lookup happens here, once, at construction, and yields one frozen
+ * `ResolvedCaracalOptions` that the rest of the core reads. Adding an option means adding it to
+ * `CaracalOptions`, to `OPTION_KEYS` (the compiler insists) and to `resolveCaracalOptions`.
+ */
+import { rejectUnknownKeys } from '../option-keys.js'
+import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '../option-values.js'
+import { httpsUrlProblem } from '../http/urls.js'
+import type { RenderOptions } from '../http/respond.js'
+import type { RevocationStore } from '../stores/types.js'
+import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
+import type { MandateCacheOptions } from '../verify/mandate-cache.js'
+import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
+import { resolveIdentity, type IdentityConfig } from './identity.js'
+import type { ErrorHook } from './refusal.js'
+import { resolveRouteTable, type RouteTable } from './routes.js'
+import { resolveStoreSource, type StoreSource } from './store.js'
+
+/** Options of `withCaracal` and of the Hono middleware. */
+export interface CaracalOptions extends Requirements {
+  /**
+   * This resource's identifier; the mandate's `aud` must contain it. Required: pass it or set
+   * `CARACAL_AUDIENCE`.
+   */
+  audience?: string
+  /**
+   * The revocation store, or a function that builds one from the Workers `env` (called per request).
+   * Any object with Caracal's store interface (`isRevoked`, optional `currentDelegationEpoch`) works.
+   */
+  revocations: RevocationStore | ((env: any) => RevocationStore)
+  /**
+   * The Caracal STS URL (`https:`; `http:` only on loopback).
+   * @default the `CARACAL_STS_URL` variable
+   */
+  issuer?: string
+  /**
+   * The zone whose keys and mandates are trusted.
+   * @default the `CARACAL_ZONE_ID` variable
+   */
+  zoneId?: string
+  /** The fetch used for the JWKS (e.g. a Workers service binding's `fetch`). @default globalThis.fetch */
+  fetch?: FetchLike
+  /** A static JWK set used instead of fetching the JWKS (air-gapped deployments, tests). */
+  jwks?: JsonWebKeySet
+  /**
+   * Per-path-prefix requirement overrides; the longest matching prefix wins. A path whose spellings
+   * (as sent, percent-decoded) fall under different routes must meet every one of them. @default {}
+   */
+  routes?: Readonly<Record<string, Requirements>>
+  /** Path prefixes served without verification (health checks). @default [] */
+  exclude?: readonly string[]
+  /** RFC 9728 protected resource metadata URL, advertised in `WWW-Authenticate`. */
+  resourceMetadata?: string
+  /**
+   * Receives every refusal with its operator-facing reason and cause. What it throws, or the
+   * promise it returns rejects with, is ignored; the response does not wait for it.
+   */
+  onError?: ErrorHook
+  /** Deadline of one JWKS fetch, in ms. @default 3000 */
+  jwksTimeoutMs?: number
+  /** Least time between two JWKS refetches caused by unknown `kid`s, in ms. @default 30_000 */
+  jwksCooldownMs?: number
+  /** How long expired JWKS keys may still serve while refetching fails, in ms. @default 900_000 */
+  jwksMaxStaleMs?: number
+  /** Deadline of one asynchronous revocation lookup, in ms; past it the request gets 503. @default 2000 */
+  revocationTimeoutMs?: number
+  /**
+   * The verified-mandate cache: a repeated token skips the signature check (never the route
+   * requirements or the revocation lookup). `false` turns it off.
+   * @default { maxEntries: 10_000, maxBytes: 16 MiB, maxAgeMs: 300_000 }
+   */
+  mandateCache?: false | MandateCacheOptions
+  /** Clock in milliseconds, for tests. @default Date.now */
+  now?: () => number
+}
+
+/** The default of every option that has one. */
+export const DEFAULTS = Object.freeze({
+  jwksTimeoutMs: 3000,
+  jwksCooldownMs: 30_000,
+  jwksMaxStaleMs: 900_000,
+  revocationTimeoutMs: 2000,
+  mandateCache: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 300_000 }),
+})
+
+// A record, so the compiler holds the list to the interface: an option missing here fails the build.
+const OWN_KEYS = Object.keys({
+  audience: true,
+  revocations: true,
+  issuer: true,
+  zoneId: true,
+  fetch: true,
+  jwks: true,
+  routes: true,
+  exclude: true,
+  resourceMetadata: true,
+  onError: true,
+  jwksTimeoutMs: true,
+  jwksCooldownMs: true,
+  jwksMaxStaleMs: true,
+  revocationTimeoutMs: true,
+  mandateCache: true,
+  now: true,
+} satisfies Record<Exclude<keyof CaracalOptions, keyof Requirements>, true>)
+
+/** Every key `CaracalOptions` accepts; any other is a `TypeError`. */
+export const OPTION_KEYS: readonly string[] = Object.freeze([...OWN_KEYS, ...REQUIREMENT_KEYS])
+
+const MANDATE_CACHE_KEYS = Object.keys(DEFAULTS.mandateCache)
+
+/** How the JWKS of each trusted zone is had. */
+export interface JwksSettings {
+  readonly fetch: FetchLike | undefined
+  readonly staticJwks: JsonWebKeySet | undefined
+  readonly timeoutMs: number
+  readonly cooldownMs: number
+  readonly maxStaleMs: number
+}
+
+/** `CaracalOptions` validated, defaults applied, environment read: what the core runs on. Frozen. */
+export interface ResolvedCaracalOptions {
+  /** The name errors are prefixed with (`withCaracal`, `caracal`). */
+  readonly where: string
+  readonly routes: RouteTable
+  readonly identity: IdentityConfig
+  readonly revocations: StoreSource
+  readonly revocationTimeoutMs: number
+  readonly jwks: JwksSettings
+  readonly mandateCache: Readonly<Required<MandateCacheOptions>> | false
+  readonly render: RenderOptions
+  readonly onError: ErrorHook | undefined
+  readonly now: () => number
+}
+
+function checkResourceMetadata(where: string, url: unknown): void {
+  if (url === undefined) return
+  // It goes verbatim into a quoted-string of `WWW-Authenticate`: printable ASCII, no quote or
+  // backslash (the URL parser would quietly drop a newline that the header cannot carry).
+  const problem =
+    typeof url !== 'string'
+      ? 'is not a string'
+      : !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(url)
+        ? 'must be printable ASCII without spaces, quotes or backslashes (percent-encode the rest)'
+        : httpsUrlProblem(url)
+  if (problem !== undefined) throw new TypeError(`${where}: \`resourceMetadata\` ${JSON.stringify(url)} ${problem}`)
+}
+
+function checkFunction(where: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`${where}: \`${name}\` must be a function`)
+}
+
+function checkStaticJwks(where: string, jwks: unknown): void {
+  if (jwks === undefined) return
+  const keys = (jwks as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(keys)) throw new TypeError(`${where}: \`jwks\` must be a JWK set ({ keys: [...] })`)
+  if (!keys.some(isUsableJwk)) {
+    throw new TypeError(
+      `${where}: \`jwks\` holds no usable key; it needs a public EC P-256 key with a \`kid\` (alg ES256, use sig)`,
+    )
+  }
+}
+
+function resolveMandateCache(where: string, option: unknown): Readonly<Required<MandateCacheOptions>> | false {
+  if (option === false) return false
+  if (option === undefined) return DEFAULTS.mandateCache
+  if (typeof option !== 'object' || option === null) {
+    throw new TypeError(`${where}: \`mandateCache\` must be false or { maxEntries, maxBytes, maxAgeMs }`)
+  }
+  rejectUnknownKeys(`${where}: mandateCache`, option, MANDATE_CACHE_KEYS)
+  const { maxEntries, maxBytes, maxAgeMs } = option as MandateCacheOptions
+  validatePositiveInteger(where, 'mandateCache.maxEntries', maxEntries)
+  validatePositiveInteger(where, 'mandateCache.maxBytes', maxBytes)
+  validateMilliseconds(where, 'mandateCache.maxAgeMs', maxAgeMs)
+  return Object.freeze({
+    maxEntries: maxEntries ?? DEFAULTS.mandateCache.maxEntries,
+    maxBytes: maxBytes ?? DEFAULTS.mandateCache.maxBytes,
+    maxAgeMs: maxAgeMs ?? DEFAULTS.mandateCache.maxAgeMs,
+  })
+}
+
+/**
+ * Validates `options` once and resolves them: a `TypeError` that names the option and the fix
+ * for any misconfiguration, unknown keys included. The caller's object is not changed.
+ */
+export function resolveCaracalOptions(where: string, options: CaracalOptions): ResolvedCaracalOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where}: options are required, e.g. { audience: 'resource://my-api', revocations }`)
+  }
+  rejectUnknownKeys(where, options, OPTION_KEYS)
+  const routes = resolveRouteTable(where, pickRequirements(options), options.routes, options.exclude)
+  checkResourceMetadata(where, options.resourceMetadata)
+  checkFunction(where, 'onError', options.onError)
+  checkFunction(where, 'fetch', options.fetch)
+  checkStaticJwks(where, options.jwks)
+  validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
+  validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
+  validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
+  validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
+  const mandateCache = resolveMandateCache(where, options.mandateCache)
+  checkFunction(where, 'now', options.now)
+  const revocations = resolveStoreSource(where, options.revocations)
+  const identity = resolveIdentity(where, options)
+  return Object.freeze({
+    where,
+    routes,
+    identity,
+    revocations,
+    revocationTimeoutMs: options.revocationTimeoutMs ?? DEFAULTS.revocationTimeoutMs,
+    jwks: Object.freeze({
+      fetch: options.fetch,
+      staticJwks: options.jwks,
+      timeoutMs: options.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
+      cooldownMs: options.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
+      maxStaleMs: options.jwksMaxStaleMs ?? DEFAULTS.jwksMaxStaleMs,
+    }),
+    mandateCache,
+    render: Object.freeze({ resourceMetadata: options.resourceMetadata }),
+    onError: options.onError,
+    now: options.now ?? Date.now,
+  })
+}

@@ -7,7 +7,8 @@ import { beforeAll, describe, test } from 'vitest'
 import { claimEdit, editedEntries, payloadText, scopeString, type ClaimEdit } from './support/claim-arbitraries.js'
 import { expectCaracalTexts, expectVerdict, Mismatch, refusalBody } from './support/expect.js'
 import { createWorld, PATHS, validClaims, type World } from './support/fixture.js'
-import { check, TIMEOUT_MS } from './support/run.js'
+import { check, count, TIMEOUT_MS } from './support/run.js'
+import { alphabetAbuse, applyMutations } from './support/token-arbitraries.js'
 
 let world: World
 let storeDown: World
@@ -100,6 +101,7 @@ describe('legit-signed claim attacks', { timeout: TIMEOUT_MS }, () => {
         const verdict = await storeDown.oracle.decide(sent.authorization, at)
         // Every check before the revocation lookup still decides; past it, the store's fault is 503.
         if (verdict.ok || verdict.stage === 'revocation') {
+          count('temporarily_unavailable')
           const body = await refusalBody(sent, verdict)
           if (sent.status !== 503 || body.error !== 'temporarily_unavailable') {
             throw new Mismatch(`store down: expected 503, got ${sent.status} ${String(body.error)}`)
@@ -110,13 +112,17 @@ describe('legit-signed claim attacks', { timeout: TIMEOUT_MS }, () => {
   })
 
   test('JWKS failure', async () => {
+    // Legit-signed payloads, some of them then mangled (padding, `+/`, blanks, lost segments).
+    const mangling = fc.array(alphabetAbuse, { maxLength: 2 })
     await check(
       'JWKS failure',
-      fc.asyncProperty(edits, path, async (list, at) => {
-        const sent = await sendEdited(jwksDown, list, at)
+      fc.asyncProperty(edits, mangling, path, async (list, mutations, at) => {
+        const token = await jwksDown.signPayload(payloadText(editedEntries(list)))
+        const sent = await jwksDown.send(`Bearer ${applyMutations(token, mutations)}`, at)
         // No keys were ever had: a token whose shape holds may be fine (503); one that is already
         // malformed without any key is a 401, never a 503.
         if (jwksDown.oracle.shapeHolds(sent.authorization)) {
+          count('temporarily_unavailable')
           const body = await refusalBody(sent)
           if (sent.status !== 503 || body.error !== 'temporarily_unavailable') {
             throw new Mismatch(`JWKS down: expected 503, got ${sent.status} ${String(body.error)}`)

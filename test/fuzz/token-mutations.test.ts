@@ -4,7 +4,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, test } from 'vitest'
 import { expectVerdict } from './support/expect.js'
-import { createWorld, PATHS, type World } from './support/fixture.js'
+import { createWorld, PATHS, validClaims, type World } from './support/fixture.js'
 import { check, TIMEOUT_MS } from './support/run.js'
 import {
   alphabetAbuse,
@@ -13,6 +13,7 @@ import {
   bitFlip,
   junkToken,
   legitTokens,
+  signedEncodings,
   type Mutation,
 } from './support/token-arbitraries.js'
 
@@ -55,6 +56,17 @@ describe('token mutations', { timeout: TIMEOUT_MS }, () => {
       'attacker-signed tokens',
       fc.asyncProperty(arbitrary, path, async (attack, at) => {
         const sent = await world.send(`Bearer ${await forge(attack)}`, at)
+        await expectVerdict(sent, await world.oracle.decide(sent.authorization, at))
+      }),
+    )
+  })
+
+  test('legit-signed headers and encodings', async () => {
+    const encodings = signedEncodings(world.raw.kid, JSON.stringify(validClaims()))
+    await check(
+      'legit-signed headers and encodings',
+      fc.asyncProperty(encodings, path, async ([header, payload], at) => {
+        const sent = await world.send(`Bearer ${await world.raw.sign(header, payload)}`, at)
         await expectVerdict(sent, await world.oracle.decide(sent.authorization, at))
       }),
     )

@@ -5,6 +5,7 @@
  */
 import type { Sent } from './fixture.js'
 import type { RefusalCode, Verdict } from './oracle.js'
+import { count } from './run.js'
 
 const STATUS: Record<RefusalCode, number> = {
   missing_token: 401,
@@ -85,6 +86,7 @@ export async function refusalBody(sent: Sent, verdict?: Verdict): Promise<Body> 
 
 /** The handler ran iff the oracle accepts; otherwise the oracle's code, its status, Caracal's shape. */
 export async function expectVerdict(sent: Sent, verdict: Verdict): Promise<void> {
+  count(verdict.ok ? 'accepted' : verdict.code)
   if (verdict.ok) {
     if (sent.status !== 200 || !sent.ran) {
       const body = sent.status === 200 ? '' : `\n  body: ${await sent.response.text()}`

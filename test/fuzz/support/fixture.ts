@@ -46,8 +46,8 @@ export const b64url = (bytes: Uint8Array | string) =>
 export interface RawSigner {
   readonly kid: string
   readonly publicJwk: JWK
-  /** Compact JWS over exactly these header and payload JSON texts. */
-  sign(headerJson: string, payloadJson: string): Promise<string>
+  /** Compact JWS over exactly these header and payload texts (or bytes, which need not be UTF-8). */
+  sign(headerJson: string | Uint8Array, payloadJson: string | Uint8Array): Promise<string>
 }
 
 export async function createRawSigner(kid = crypto.randomUUID()): Promise<RawSigner> {

@@ -197,7 +197,7 @@ export async function attacks(world: World) {
     fc.record({ kind: fc.constant('hs256' as const), secret: fc.nat(secrets.length - 1) }),
     fc.record({ kind: fc.constant('es384' as const), kid: fc.constantFrom(...trustedKids) }),
     fc.constant({ kind: 'embedded-jwk' as const }),
-    fc.record({ kind: fc.constant('transplant' as const), kid: fc.constantFrom(...trustedKids) }),
+    fc.record({ kind: fc.constant('transplant' as const), kid: fc.constantFrom(world.dev.kid, world.raw.kid) }),
   )
 
   async function forge(attack: Attack): Promise<string> {
@@ -221,11 +221,69 @@ export async function attacks(world: World) {
       case 'embedded-jwk':
         return attacker.mint(claims, { header: { kid: undefined, jwk: attacker.jwks.keys[0] } })
       case 'transplant':
-        // A genuine signature under a header that names the other trusted key.
-        return `${head({ alg: 'ES256', kid: attack.kid, typ: 'JWT' })}.${payload}.${legitSignature}`
+        // A genuine signature under another header: naming the other trusted key, or the same
+        // key with the fields in another order (the signature covers the exact characters).
+        return `${head({ kid: attack.kid, alg: 'ES256', typ: 'JWT' })}.${payload}.${legitSignature}`
     }
   }
   return { arbitrary, forge }
+}
+
+const utf8 = (text: string) => enc.encode(text)
+const bytes = (...parts: (string | number[])[]) =>
+  Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...utf8(p)] : p)))
+
+/**
+ * Headers and payload encodings the zone key really signed, for the checks that come before and
+ * around the claims: alg spelling, `crit`, missing or duplicate `kid`/`alg` (the last one counts,
+ * as in every JSON parser Caracal uses), a byte-order mark, invalid UTF-8, JSON that is not an
+ * object. Each is a pair of texts (or bytes), signed by the trusted raw key.
+ */
+export function signedEncodings(kid: string, claimsJson: string): fc.Arbitrary<[Uint8Array, Uint8Array]> {
+  const k = JSON.stringify(kid)
+  const headers = [
+    `{"alg":"ES256","kid":${k}}`,
+    `{"alg":"ES256","kid":${k},"typ":"at+jwt"}`,
+    `{ "alg" : "ES256" , "kid" : ${k} }`,
+    `{"alg":"\\u0045S256","kid":${k}}`,
+    `{"alg":"es256","kid":${k}}`,
+    `{"alg":"ES256"}`,
+    `{"alg":"ES256","kid":${k},"crit":["b64"],"b64":true}`,
+    `{"alg":"ES256","kid":${k},"crit":[]}`,
+    `{"alg":"ES256","kid":${k},"crit":null}`,
+    `{"alg":"ES256","kid":${k},"b64":false}`,
+    `{"alg":"none","alg":"ES256","kid":${k}}`,
+    `{"alg":"ES256","alg":"none","kid":${k}}`,
+    `{"kid":"other","alg":"ES256","kid":${k}}`,
+    `{"alg":"ES256","kid":${k},"kid":"other"}`,
+    `{"alg":"ES256","kid":${k},"jku":"https://attacker.example/jwks"}`,
+    `{"alg":"ES256","kid":${k},"__proto__":{"alg":"none"}}`,
+    `\ufeff{"alg":"ES256","kid":${k}}`,
+    `[]`,
+    `null`,
+    `{}`,
+  ].map(utf8)
+  const inner = claimsJson.slice(1, -1)
+  const payloads = [
+    utf8(claimsJson),
+    utf8(` ${claimsJson}\n`),
+    bytes([0xef, 0xbb, 0xbf], claimsJson),
+    bytes(`{"x":"`, [0xc3, 0x28], `",${inner}}`),
+    bytes(`{"x":"`, [0xc0, 0xaf], `",${inner}}`),
+    bytes(`{"x":"`, [0xed, 0xa0, 0x80], `",${inner}}`),
+    bytes(`{"x":"`, [0xff], `",${inner}}`),
+    utf8(`{"x":"\\u0000",${inner}}`),
+    utf8(`{"x":"\u0001",${inner}}`),
+    utf8(`${claimsJson}x`),
+    utf8(`${claimsJson}${claimsJson}`),
+    utf8(claimsJson.slice(0, -1)),
+    utf8('null'),
+    utf8('[]'),
+    utf8(`[${claimsJson}]`),
+    utf8(JSON.stringify(claimsJson)),
+    Uint8Array.from(Buffer.from(claimsJson, 'utf16le')),
+  ]
+  return fc.tuple(fc.constantFrom(...headers), fc.constantFrom(...payloads))
 }
 
 /** Three dot-separated runs of base64url-ish characters (and a few that are not). */

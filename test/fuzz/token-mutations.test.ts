@@ -72,6 +72,23 @@ describe('token mutations', { timeout: TIMEOUT_MS }, () => {
     )
   })
 
+  test('ambiguous kid', async () => {
+    // A JWK set that lists two keys under one kid: no key may be picked among them, so every
+    // token naming that kid is refused, whichever of the two signed it.
+    const shared = await createWorld({ keys: 'shared-kid' })
+    const signer = fc.constantFrom('dev issuer', 'raw key')
+    await check(
+      'ambiguous kid',
+      fc.asyncProperty(signer, fc.constantFrom('j1', 'j2', 'j3'), path, async (by, jti, at) => {
+        const claims = { ...validClaims(), jti }
+        const token =
+          by === 'dev issuer' ? await shared.dev.mint(claims) : await shared.signPayload(JSON.stringify(claims))
+        const sent = await shared.send(`Bearer ${token}`, at)
+        await expectVerdict(sent, await shared.oracle.decide(sent.authorization, at))
+      }),
+    )
+  })
+
   test('junk tokens', async () => {
     await check(
       'junk tokens',

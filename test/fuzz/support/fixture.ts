@@ -114,11 +114,13 @@ export interface World {
 export interface WorldOptions {
   /** Options merged over the fixture's (e.g. a failing store or fetch). */
   readonly overrides?: Partial<CaracalOptions>
+  /** 'shared-kid': both keys published under the dev key's kid, and the raw signer says so too. */
+  readonly keys?: 'distinct' | 'shared-kid'
 }
 
 export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const dev = await createDevIssuer({ issuer: ISSUER, zoneId: ZONE, audience: AUDIENCE })
-  const raw = await createRawSigner()
+  const raw = await createRawSigner(options.keys === 'shared-kid' ? dev.kid : undefined)
   const jwks = { keys: [dev.jwks.keys[0]!, raw.publicJwk] }
   let fetches = 0
   const jwksUrl = `${ISSUER}/.well-known/jwks.json?zone_id=${ZONE}`

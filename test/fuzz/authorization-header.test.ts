@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, test } from 'vitest'
 import { expectVerdict } from './support/expect.js'
-import { createWorld, PATHS, type World } from './support/fixture.js'
+import { createWorld, METHODS, PATHS, type World } from './support/fixture.js'
 import { check, TIMEOUT_MS } from './support/run.js'
 import { junkToken, legitTokens } from './support/token-arbitraries.js'
 
@@ -56,8 +56,8 @@ describe('Authorization header spellings', { timeout: TIMEOUT_MS }, () => {
     )
     await check(
       'Authorization spellings',
-      fc.asyncProperty(spelling, path, async ({ values }, at) => {
-        const sent = await world.send(values, at)
+      fc.asyncProperty(spelling, path, fc.constantFrom(...METHODS), async ({ values }, at, method) => {
+        const sent = await world.send(values, at, method)
         await expectVerdict(sent, await world.oracle.decide(sent.authorization, at))
       }),
     )

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, test } from 'vitest'
 import { claimEdit, editedEntries, payloadText, scopeString, type ClaimEdit } from './support/claim-arbitraries.js'
 import { expectCaracalTexts, expectVerdict, Mismatch, refusalBody } from './support/expect.js'
-import { createWorld, PATHS, validClaims, type World } from './support/fixture.js'
+import { createWorld, METHODS, PATHS, validClaims, type World } from './support/fixture.js'
 import { check, count, TIMEOUT_MS } from './support/run.js'
 import { alphabetAbuse, applyMutations } from './support/token-arbitraries.js'
 
@@ -27,17 +27,17 @@ beforeAll(async () => {
 const path = fc.constantFrom(...PATHS)
 const edits = fc.array(claimEdit, { minLength: 0, maxLength: 4 })
 
-async function sendEdited(target: World, list: readonly ClaimEdit[], at: string) {
+async function sendEdited(target: World, list: readonly ClaimEdit[], at: string, method = 'GET') {
   const token = await target.signPayload(payloadText(editedEntries(list)))
-  return target.send(`Bearer ${token}`, at)
+  return target.send(`Bearer ${token}`, at, method)
 }
 
 describe('legit-signed claim attacks', { timeout: TIMEOUT_MS }, () => {
   test('legit-signed claim attacks', async () => {
     await check(
       'legit-signed claim attacks',
-      fc.asyncProperty(edits, path, async (list, at) => {
-        const sent = await sendEdited(world, list, at)
+      fc.asyncProperty(edits, path, fc.constantFrom(...METHODS), async (list, at, method) => {
+        const sent = await sendEdited(world, list, at, method)
         await expectVerdict(sent, await world.oracle.decide(sent.authorization, at))
       }),
     )

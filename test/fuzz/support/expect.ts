@@ -64,10 +64,18 @@ export async function refusalBody(sent: Sent, verdict?: Verdict): Promise<Body> 
     fail('refusal is not application/json', sent, verdict)
   }
   let body: Body
-  try {
-    body = (await response.clone().json()) as Body
-  } catch {
-    fail('refusal body is not JSON', sent, verdict)
+  if (sent.method === 'HEAD') {
+    // No body to read: the code is the challenge's `error` (absent only for missing_token).
+    if ((await response.clone().text()) !== '') fail('HEAD refusal has a body', sent, verdict)
+    const challenge = /\berror="([^"]*)"/.exec(response.headers.get('www-authenticate') ?? '')
+    const error = sent.status === 503 ? 'temporarily_unavailable' : (challenge?.[1] ?? 'missing_token')
+    body = { error, error_description: '', error_hint: '' }
+  } else {
+    try {
+      body = (await response.clone().json()) as Body
+    } catch {
+      fail('refusal body is not JSON', sent, verdict)
+    }
   }
   const keys = Object.keys(body).sort().join(',')
   if (keys !== 'error,error_description,error_hint') fail(`refusal body has keys ${keys}`, sent, verdict)

@@ -18,6 +18,8 @@ export const NOW_S = 1_800_000_000
 export const REVOKED = ['sid-revoked', 'root-revoked', 'agent-revoked', 'edge-revoked'] as const
 export const ZONE_EPOCH = 5
 export const PATHS = ['/read', '/read/deep', '/pay', '/pay/sub', '/payouts', '/open'] as const
+/** Every method is verified; HEAD gets the same status and headers with no body. */
+export const METHODS = ['GET', 'GET', 'POST', 'HEAD', 'OPTIONS', 'DELETE'] as const
 
 const DEFAULTS: RouteRequirements = {
   requiredScopes: ['billing:read'],
@@ -98,6 +100,7 @@ export interface Sent {
   readonly ran: boolean
   readonly response: Response
   readonly authorization: string | null
+  readonly method: string
 }
 
 export interface World {
@@ -108,7 +111,7 @@ export interface World {
   /** Signs a payload JSON text with the raw key and the contract's header. */
   signPayload(payloadJson: string): Promise<string>
   /** Sends one request; `authorization` is one header value, several (appended), or none. */
-  send(authorization: string | readonly string[] | null, path?: string): Promise<Sent>
+  send(authorization: string | readonly string[] | null, path?: string, method?: string): Promise<Sent>
 }
 
 export interface WorldOptions {
@@ -170,15 +173,15 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     oracle,
     jwksFetches: () => fetches,
     signPayload: (payloadJson) => raw.sign(header, payloadJson),
-    async send(authorization, path = '/read') {
+    async send(authorization, path = '/read', method = 'GET') {
       const headers = new Headers()
       for (const value of typeof authorization === 'string' ? [authorization] : (authorization ?? [])) {
         headers.append('authorization', value)
       }
-      const request = new Request(`https://api.example${path}`, { headers })
+      const request = new Request(`https://api.example${path}`, { headers, method })
       ran = false
       const response = await handler(request)
-      return { status: response.status, ran, response, authorization: request.headers.get('authorization') }
+      return { status: response.status, ran, response, authorization: request.headers.get('authorization'), method }
     },
   }
 }

@@ -36,6 +36,8 @@ const CI_TOTAL = 2000
 const total = Number(process.env['FUZZ_RUNS'] ?? CI_TOTAL)
 const seed = Number(process.env['FUZZ_SEED'] ?? 1414)
 const path = process.env['FUZZ_PATH']
+if (!Number.isSafeInteger(total) || total < 1) throw new Error(`FUZZ_RUNS must be a positive integer, got ${total}`)
+if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, got ${process.env['FUZZ_SEED']}`)
 /** True under `npm run fuzz`: print the count and seed of each property. */
 export const FUZZ_MODE = process.env['FUZZ_MODE'] === '1'
 /** A test timeout that grows with the count. */

@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config'
 // `#signature` -> node:crypto included. Unit tests import src/ directly.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // test/fuzz: the property-based suite at its fixed CI seed and count (FUZZ_RUNS, see
+    // test/fuzz/support/run.ts); `npm run fuzz` runs the same files with many more cases.
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
     testTimeout: 20_000,
   },
 })

@@ -40,6 +40,22 @@ function decodeJson(part: string, what: string): unknown {
 }
 
 /**
+ * While no key can be had (503), a token whose payload is not even base64url is still decidably
+ * invalid: answer that instead of "try again". Checked only on this path, so the usual miss path
+ * makes no pass over the payload (the signature covers its characters).
+ */
+function malformedOr(error: unknown, token: string, dot1: number, dot2: number): unknown {
+  if (
+    isCaracalError(error) &&
+    error.code === 'temporarily_unavailable' &&
+    !BASE64URL.test(token.slice(dot1 + 1, dot2))
+  ) {
+    return invalid('token payload is not base64url')
+  }
+  return error
+}
+
+/**
  * Verifies a mandate's ES256 signature against the zone JWKS and checks its claims and zone. Route
  * requirements and revocation are the caller's (they run on every request, cached or not).
  *
@@ -126,8 +142,17 @@ export class MandateVerifier {
         }
         return result
       }
-      const key = this.jwks.getKey(kid)
-      if (isPromise(key)) return key.then(check).then(finish, failed)
+      let key: VerificationKey | Promise<VerificationKey>
+      try {
+        key = this.jwks.getKey(kid)
+      } catch (error) {
+        throw malformedOr(error, token, dot1, dot2)
+      }
+      if (isPromise(key)) {
+        return key
+          .then(check, (error: unknown) => Promise.reject(malformedOr(error, token, dot1, dot2)))
+          .then(finish, failed)
+      }
       const verdict = check(key)
       return isPromise(verdict) ? verdict.then(finish, failed) : Promise.resolve(finish(verdict))
     } catch (error) {

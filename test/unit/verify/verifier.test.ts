@@ -66,3 +66,21 @@ describe('only the canonical base64url spelling of a token is accepted', () => {
     expect(errors.at(-1)?.reason).toMatch(/canonical/)
   })
 })
+
+describe('a malformed payload is decidable without keys', () => {
+  test('while the JWKS cannot be fetched, a payload that is not base64url is 401 invalid_token, not 503', async () => {
+    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+    const h = withCaracal(() => new Response('ok'), {
+      audience: AUDIENCE,
+      issuer: dev.issuer,
+      zoneId: dev.zoneId,
+      fetch: () => Promise.reject(new Error('STS unreachable')),
+      revocations: new MemoryRevocationStore(),
+    })
+    const [header, payload, signature] = (await dev.mint()).split('.') as [string, string, string]
+    const send = (token: string) =>
+      h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } }))
+    expect((await send(`${header}.=${payload}.${signature}`)).status).toBe(401)
+    expect((await send(`${header}.${payload}.${signature}`)).status).toBe(503)
+  })
+})

@@ -45,7 +45,8 @@ export interface McpCaracalOptions extends CaracalOptions {
  * so the MCP client's step-up asks for all of them) and the handler does not run.
  *
  * The handler receives the very same `Request`, its body unread. A body that is not JSON-RPC goes
- * to the handler unchanged; a body over `maxBodyBytes` is answered 413.
+ * to the handler unchanged; a body over `maxBodyBytes` is answered 413, and a body with a
+ * `Content-Encoding` (which could hide a tool call from the check) 415.
  *
  * @example
  * ```ts
@@ -92,6 +93,14 @@ export function withMcpCaracal<Args extends unknown[]>(
     }
     if (inspection.kind === 'too-large') {
       return plainRefusal(413, 'request_too_large', `Request body exceeds ${maxBodyBytes} bytes`, request.method)
+    }
+    if (inspection.kind === 'encoded') {
+      return plainRefusal(
+        415,
+        'unsupported_content_encoding',
+        'Send the request body without Content-Encoding',
+        request.method,
+      )
     }
     if (inspection.kind === 'json-rpc') {
       const error = refusalFor(mandate, inspection.toolNames, request)

@@ -12,9 +12,15 @@ export type JsonRpcInspection =
   | { readonly kind: 'not-json-rpc' }
   /** The body is longer than the bound: answer 413 without reading the rest. */
   | { readonly kind: 'too-large' }
+  /**
+   * The body has a `Content-Encoding` (gzip, ...): its tool calls cannot be read without decoding
+   * it, and a layer behind the wrapper that decodes would run calls nobody checked. Answer 415.
+   */
+  | { readonly kind: 'encoded' }
 
 const NOT_JSON_RPC: JsonRpcInspection = Object.freeze({ kind: 'not-json-rpc' })
 const TOO_LARGE: JsonRpcInspection = Object.freeze({ kind: 'too-large' })
+const ENCODED: JsonRpcInspection = Object.freeze({ kind: 'encoded' })
 
 /** @default 1 MiB: an MCP message is small; a larger body is refused before it is buffered. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -22,13 +28,15 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /**
  * Inspects the JSON-RPC body of `request` by reading a clone of it, at most `maxBytes` bytes.
  * `request.body` itself stays unread, for the handler. A declared `Content-Length` over the bound
- * is `too-large` without reading anything.
+ * is `too-large`, and a `Content-Encoding` other than `identity` is `encoded`, without reading anything.
  */
 export async function inspectJsonRpc(
   request: Request,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<JsonRpcInspection> {
   if (request.body === null) return NOT_JSON_RPC
+  const encoding = request.headers.get('content-encoding')
+  if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') return ENCODED
   const declared = request.headers.get('content-length')
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) return TOO_LARGE
   const bytes = await readBounded(request.clone().body, maxBytes)

@@ -123,6 +123,16 @@ describe('inspectJsonRpc', () => {
     expect(request.bodyUsed).toBe(false)
   })
 
+  test('a Content-Encoding other than identity is refused unread: a decoding layer behind could run unchecked calls', async () => {
+    const gzipped = post(JSON.stringify(call('admin')), { 'content-encoding': 'gzip' })
+    expect(await inspectJsonRpc(gzipped)).toEqual({ kind: 'encoded' })
+    expect(gzipped.bodyUsed).toBe(false)
+    expect(await inspectJsonRpc(post(JSON.stringify(call('a')), { 'content-encoding': ' Identity ' }))).toEqual({
+      kind: 'json-rpc',
+      toolNames: ['a'],
+    })
+  })
+
   test('the default bound is 1 MiB', async () => {
     const padding = ' '.repeat(1024 * 1024 - JSON.stringify(call('a')).length)
     expect(await inspectJsonRpc(post(JSON.stringify(call('a')) + padding))).toEqual({

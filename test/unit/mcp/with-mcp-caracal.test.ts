@@ -162,6 +162,15 @@ describe('per-tool requirements', () => {
       error_description: 'Request body exceeds 64 bytes',
     })
     expect(reached).toHaveLength(1)
+    const encoded = new Request('https://mcp.example/mcp', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-encoding': 'gzip' },
+      body: 'compressed bytes',
+    })
+    const refused = await handler(encoded)
+    expect(refused.status).toBe(415)
+    expect(await refused.json()).toMatchObject({ error: 'unsupported_content_encoding' })
+    expect(reached).toHaveLength(1)
   })
 
   test('the handler gets the very same Request, its mandate attached, and the extra arguments', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest'
-import { withMcpCaracal, type McpCaracalOptions } from '../../../src/mcp.js'
-import { getMandate } from '../../../src/mandate-registry.js'
-import { MemoryRevocationStore } from '../../../src/stores/memory.js'
-import { createDevIssuer } from '../../../src/testing.js'
-import type { CaracalError } from '../../../src/errors.js'
+import { withMcpCaracal, type McpCaracalOptions } from '../../src/mcp.js'
+import { getMandate } from '../../src/mandate-registry.js'
+import { MemoryRevocationStore } from '../../src/stores/memory.js'
+import { createDevIssuer } from '../../src/testing.js'
+import type { CaracalError } from '../../src/errors.js'
 
 const dev = await createDevIssuer({
   issuer: 'https://sts.example',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundle check: the root entry (dist/index.js), bundled as an edge app would (esbuild, minified,
 // platform neutral, jose included), must hold no hono and no @upstash/redis code, and none of the
-// ./hono, ./upstash, ./cloudflare-kv or ./testing modules; those subpaths bundle on their own.
+// ./hono, ./upstash, ./cloudflare-kv, ./mcp or ./testing modules; those subpaths bundle on their own.
 // Proof is twofold: esbuild's list of bundled inputs, and marker strings of each package searched
 // in the output (each marker is first shown to be found in a bundle that does include the package).
 // Prints the sizes and `bundle: N passed, N failed, 0 skipped`; `--write-docs <file>` rewrites the
@@ -49,6 +49,9 @@ const SUBPATH_MODULES = [
   'dist/cloudflare-kv.js',
   'dist/stores/cloudflare-kv.js',
   'dist/testing.js',
+  'dist/mcp.js',
+  'dist/mcp/json-rpc.js',
+  'dist/mcp/tool-requirements.js',
 ]
 
 let passed = 0
@@ -70,6 +73,7 @@ const subpaths = [
   await bundle('dist/hono.js', ['hono']),
   await bundle('dist/upstash.js', ['@upstash/redis']),
   await bundle('dist/cloudflare-kv.js'),
+  await bundle('dist/mcp.js'),
 ]
 // Positive controls: bundles that do contain each package, so a marker that is never found cannot
 // pass the check by accident.
@@ -96,12 +100,15 @@ check(
   'caracal-fetch/upstash reaches @upstash/redis',
 )
 
+check(subpaths[3].inputs.includes('dist/mcp/json-rpc.js'), 'caracal-fetch/mcp bundles on its own')
+
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
   ['`caracal-fetch` (root, jose included)', rootBundle],
   ['`caracal-fetch/hono` (with the core; hono external)', subpaths[0]],
   ['`caracal-fetch/upstash` (@upstash/redis external)', subpaths[1]],
   ['`caracal-fetch/cloudflare-kv`', subpaths[2]],
+  ['`caracal-fetch/mcp` (with the core)', subpaths[3]],
 ]
 const table = [
   '| entry | minified | gzipped |',

@@ -22,7 +22,7 @@ const env = {
 // The examples resolve 'caracal-fetch' through node_modules, as an installed package.
 beforeAll(() => run(bin('node'), [join(root, 'scripts/link-local-build.mjs')], { env }))
 
-test.each(['node', 'hono'])('edge-examples/%s type-checks against dist/*.d.ts', async (name) => {
+test.each(['node', 'hono', 'mcp-worker'])('edge-examples/%s type-checks against dist/*.d.ts', async (name) => {
   await run(bin('node'), [bin('tsc'), '-p', `edge-examples/${name}/tsconfig.json`], { cwd: root, env })
 })
 

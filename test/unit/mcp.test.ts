@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { withMcpCaracal, type McpCaracalOptions } from '../../src/mcp.js'
-import { getMandate } from '../../src/mandate-registry.js'
+import { getMandate } from '../../src/core/request-mandate.js'
 import { MemoryRevocationStore } from '../../src/stores/memory.js'
 import { createDevIssuer } from '../../src/testing.js'
 import type { CaracalError } from '../../src/errors.js'

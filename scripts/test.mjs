@@ -30,7 +30,7 @@ export const STEPS = [
   ],
   [
     'docs',
-    'vitest run --config test/docs/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+    'node scripts/link-local-build.mjs && vitest run --config test/docs/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
   ],
 ]
 

@@ -8,7 +8,7 @@
  * (scripts/check-doc-snippets.mjs), so what is tested here is what readers paste.
  */
 import { execFile } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,7 +49,7 @@ interface SnippetContext {
 }
 
 const SPECS: SnippetSpec[] = [
-  { name: 'node', typecheck: true },
+  { name: 'node', typecheck: true, checks: (ctx) => tryingItLocally(ctx) },
   { name: 'bun' },
   { name: 'deno' },
   {
@@ -92,18 +92,75 @@ const SPECS: SnippetSpec[] = [
   },
 ]
 
+/**
+ * docs/runtimes.md "Trying it locally": the repository's demo as the issuer on its documented port
+ * (9000, replaced by a free one), the Node project started with docs/snippets/local/env.sh, and the
+ * curl commands of docs/snippets/local/call.sh (ports replaced likewise).
+ */
+function tryingItLocally({ project }: SnippetContext): void {
+  test('trying it locally: the demo issuer, env.sh and call.sh give 200 with a minted mandate, 401 without', async () => {
+    const demo = await startServer('npm run demo (scripts/demo.mjs)', 'node', ['scripts/demo.mjs'], {
+      cwd: root,
+      env: {},
+    })
+    let server: RunningExample | undefined
+    try {
+      const demoPort = new URL(demo.origin).port
+      const envScript = readFileSync(join(snippets, 'local/env.sh'), 'utf8').replaceAll(':9000/', `:${demoPort}/`)
+      const start = readFileSync(join(snippets, 'node/start.sh'), 'utf8')
+      server = await startServer('node snippet against the demo issuer', 'sh', ['-ec', `${envScript}${start}`], {
+        cwd: project(),
+        env: {},
+      })
+      const call = readFileSync(join(snippets, 'local/call.sh'), 'utf8')
+        .replaceAll('127.0.0.1:9000/', `127.0.0.1:${demoPort}/`)
+        .replaceAll('localhost:3000/', `localhost:${new URL(server.origin).port}/`)
+      expect(call).not.toMatch(/:9000\/|:3000\//)
+      const { stdout } = await run('sh', ['-ec', call], { cwd: project(), timeout: 30_000 })
+      const statuses = [...stdout.matchAll(/^HTTP\/[\d.]+ (\d{3})/gm)].map((m) => m[1])
+      expect(statuses, `${stdout}\n--- demo ---\n${demo.output()}\n--- server ---\n${server.output()}`).toEqual([
+        '200',
+        '401',
+      ])
+      expect(stdout).toMatch(/"sub":/)
+      expect(stdout).toMatch(/missing_token/)
+    } finally {
+      await server?.stop()
+      await demo.stop()
+    }
+  }, 90_000)
+}
+
 /** `npm install ... caracal-fetch ...` in a snippet's install.sh, pointed at the tarball instead. */
 function withTarball(script: string, tarball: string): string {
   return script.replace(/^(npm (?:install|i) .*?)\bcaracal-fetch\b(?=\s|$)/gm, `$1${tarball}`)
 }
 
-let tarball: string
 let infra: SmokeInfra
 const workdir = mkdtempSync(join(tmpdir(), 'caracal-doc-snippets-'))
+const only = process.env['SNIPPETS_ONLY']?.split(',')
+const specs = SPECS.filter((spec) => only === undefined || only.includes(spec.name))
+/** One install per snippet, all started at once (they mostly wait on npm and the disk). */
+const installs = new Map<string, Promise<void>>()
+
+/** The fresh project of one snippet: its install.sh with the tarball, then its files. */
+async function prepare(spec: SnippetSpec, tarball: string): Promise<void> {
+  const dir = join(snippets, spec.name)
+  const project = join(workdir, spec.name)
+  mkdirSync(project)
+  const install = withTarball(readFileSync(join(dir, 'install.sh'), 'utf8'), tarball)
+  await run('sh', ['-ec', install], { cwd: project, env: { ...process.env, ...NPM_ENV }, timeout: 170_000 })
+  cpSync(dir, project, { recursive: true, filter: (src) => !/\/(install|start)\.sh$/.test(src) })
+}
 
 beforeAll(async () => {
   const packed = await run('npm', ['pack', '--silent', '--pack-destination', workdir], { cwd: root })
-  tarball = join(workdir, packed.stdout.trim().split('\n').pop()!)
+  const tarball = join(workdir, packed.stdout.trim().split('\n').pop()!)
+  for (const spec of specs) {
+    const ready = prepare(spec, tarball)
+    ready.catch(() => {}) // awaited (and reported) by the snippet's own beforeAll
+    installs.set(spec.name, ready)
+  }
   infra = await startSmokeInfra()
 }, 120_000)
 
@@ -112,9 +169,7 @@ afterAll(async () => {
   rmSync(workdir, { recursive: true, force: true })
 })
 
-const only = process.env['SNIPPETS_ONLY']?.split(',')
-for (const spec of SPECS) {
-  if (only !== undefined && !only.includes(spec.name)) continue
+for (const spec of specs) {
   describe(`docs/snippets/${spec.name}`, () => {
     const dir = join(snippets, spec.name)
     const project = join(workdir, spec.name)
@@ -122,9 +177,7 @@ for (const spec of SPECS) {
     const env = (): Record<string, string> => ({ ...NPM_ENV, ...infra.env })
 
     beforeAll(async () => {
-      cpSync(dir, project, { recursive: true, filter: (src) => !/\/(install|start)\.sh$/.test(src) })
-      const install = withTarball(readFileSync(join(dir, 'install.sh'), 'utf8'), tarball)
-      await run('sh', ['-ec', install], { cwd: project, env: { ...process.env, ...NPM_ENV }, timeout: 150_000 })
+      await installs.get(spec.name)
       for (const [file, text] of Object.entries(spec.localFiles?.(infra.env) ?? {}))
         writeFileSync(join(project, file), text)
     }, 180_000)

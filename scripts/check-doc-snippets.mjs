@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Checks that the docs quote their snippet files exactly. A fenced code block right after a line
 // `<!-- snippet: path/to/file -->` (path from the repository root) must equal that file, byte for
-// byte; the files themselves are run by the test suite, so a quoted block cannot drift from what
-// is tested. Scans README.md and every Markdown file under docs/. Exits non-zero listing each
-// drifted, missing or malformed block. Usage: node scripts/check-doc-snippets.mjs [file.md ...]
+// byte; the files themselves are run or type-checked by the test suite, so a quoted block cannot
+// drift from what is tested. Scans README.md and the Markdown under docs/ (not the generated
+// docs/api/). Exits non-zero listing each drifted, missing or malformed block. `--unquoted` also
+// lists, without failing, the code blocks that quote no file (neither run nor type-checked).
+// Usage: node scripts/check-doc-snippets.mjs [--unquoted] [file.md ...]
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +18,7 @@ function markdownFiles() {
   const docs = readdirSync(join(root, 'docs'), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
     .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .filter((file) => !file.startsWith('docs/api/')) // generated from the TSDoc
   return ['README.md', ...docs.sort()]
 }
 
@@ -23,10 +26,18 @@ function markdownFiles() {
 function check(file) {
   const lines = readFileSync(join(root, file), 'utf8').split('\n')
   const problems = []
+  const unquoted = []
   let quoted = 0
   for (let i = 0; i < lines.length; i++) {
     const marker = MARKER.exec(lines[i])
-    if (marker === null) continue
+    if (marker === null) {
+      const fence = FENCE.exec(lines[i])
+      if (fence === null) continue
+      unquoted.push(`${file}:${i + 1}`)
+      const close = lines.findIndex((line, j) => j > i && line.trim() === fence[1])
+      i = close === -1 ? lines.length : close
+      continue
+    }
     const where = `${file}:${i + 1}`
     const snippet = marker[1]
     const open = FENCE.exec(lines[i + 1] ?? '')
@@ -49,17 +60,23 @@ function check(file) {
     if (block !== readFileSync(path, 'utf8')) problems.push(`${where}: the block differs from ${snippet}`)
     i = close
   }
-  return { problems, quoted }
+  return { problems, quoted, unquoted }
 }
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : markdownFiles()
+const args = process.argv.slice(2)
+const listUnquoted = args.includes('--unquoted')
+const named = args.filter((arg) => arg !== '--unquoted')
+const files = named.length > 0 ? named : markdownFiles()
 const problems = []
+const unquoted = []
 let quoted = 0
 for (const file of files) {
   const result = check(file)
   problems.push(...result.problems)
+  unquoted.push(...result.unquoted)
   quoted += result.quoted
 }
+if (listUnquoted) process.stdout.write(unquoted.map((where) => `unquoted code block: ${where}\n`).join(''))
 if (problems.length > 0) {
   process.stderr.write(`${problems.join('\n')}\ncheck-doc-snippets: ${problems.length} block(s) drifted\n`)
   process.exit(1)

@@ -521,15 +521,15 @@ function runtimeTable(runtime) {
   return lines.join('\n')
 }
 
-/** The README's short table (between its bench markers): the targeted ratios per runtime. */
-function writeReadmeSummary() {
-  const readmePath = join(root, 'README.md')
-  const readme = readFileSync(readmePath, 'utf8')
+/** The short table of docs/operations.md (between its bench markers): the targeted ratios per runtime. */
+function writeSummary() {
+  const summaryPath = join(root, 'docs/operations.md')
+  const doc = readFileSync(summaryPath, 'utf8')
   const start = '<!-- bench:start -->'
   const end = '<!-- bench:end -->'
-  const from = readme.indexOf(start)
-  const to = readme.indexOf(end)
-  if (from === -1 || to === -1) throw new Error('README.md has no bench markers')
+  const from = doc.indexOf(start)
+  const to = doc.indexOf(end)
+  if (from === -1 || to === -1) throw new Error('docs/operations.md has no bench markers')
   const pick = (runtime, label) => report[runtime].ratios.find((r) => r.label === label)
   const micro = (runtime) => report[runtime].relative.concurrent['caracal verify (uncached)'].toFixed(2)
   const rows = [
@@ -561,8 +561,8 @@ function writeReadmeSummary() {
         ]
       : []),
   ].join('\n')
-  const updated = `${readme.slice(0, from + start.length)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on the CI machine kind (2 cores); full tables, method and versions in [BENCHMARKS.md](./BENCHMARKS.md).\n\n${table}\n\n${readme.slice(to)}`
-  writeFileSync(readmePath, updated)
+  const updated = `${doc.slice(0, from + start.length)}\n\nMeasured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on the CI machine kind (2 cores); full tables, method and versions in [BENCHMARKS.md](../BENCHMARKS.md).\n\n${table}\n\n${doc.slice(to)}`
+  writeFileSync(summaryPath, updated)
 }
 
 function printRuntime(runtime) {
@@ -626,8 +626,8 @@ if (!quick) {
       : []),
   ].join('\n')
   writeFileSync(join(root, 'BENCHMARKS.md'), md)
-  writeReadmeSummary()
-  process.stdout.write('\nwrote BENCHMARKS.md and the README summary\n')
+  writeSummary()
+  process.stdout.write('\nwrote BENCHMARKS.md and the summary in docs/operations.md\n')
 }
 for (const p of problems) process.stdout.write(`PROBLEM ${p}\n`)
 process.stdout.write(`\nbench: ${problems.length === 0 ? 'harness ok' : `${problems.length} problem(s)`}\n`)

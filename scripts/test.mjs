@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs every test step (Node, workerd, Bun, Deno, examples, bundle check) in order, each a child
-// process that ends with a line `<label>: N passed, N failed[, N skipped]`, and prints the total as
-// the closing line. Any failed step, or a step that reports no line or no tests, fails the run.
+// Runs every test step (Node, workerd, Bun, Deno, examples, bundle check, the docs' snippets) in
+// order, each a child process that ends with a line `<label>: N passed, N failed[, N skipped]`, and
+// prints the total as the closing line. Any failed step, or a step that reports no line or no tests, fails the run.
 import { spawnSync } from 'node:child_process'
 
 /** [label, command]. Each command must print its own summary line. */
@@ -27,6 +27,10 @@ export const STEPS = [
   [
     'example-cloudflare-worker',
     'vitest run --config test/examples/cloudflare-worker.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
+  [
+    'docs',
+    'node scripts/link-local-build.mjs && vitest run --config test/docs/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
   ],
 ]
 

@@ -102,14 +102,35 @@ async function stopGroup(child: ChildProcess): Promise<void> {
 }
 
 /** Runs `npm run example:<name>` with `env` and PORT, and resolves once `/healthz` answers 200. */
-export async function startExample(
+export function startExample(
   name: string,
   env: Readonly<Record<string, string>>,
   options: StartExampleOptions = {},
 ): Promise<RunningExample> {
+  return startServer(`example:${name}`, 'npm', ['run', '--silent', `example:${name}`], { ...options, env })
+}
+
+export interface StartServerOptions extends StartExampleOptions {
+  /** Added to this process's environment, with PORT set to a free port. */
+  readonly env: Readonly<Record<string, string>>
+  /** @default the current directory */
+  readonly cwd?: string
+}
+
+/**
+ * Runs `command args` in its own process group with `env` and a free PORT, and resolves once
+ * `/healthz` answers 200 on that port; `label` names it in errors.
+ */
+export async function startServer(
+  label: string,
+  command: string,
+  args: readonly string[],
+  options: StartServerOptions,
+): Promise<RunningExample> {
   const port = await freePort()
-  const child = spawn('npm', ['run', '--silent', `example:${name}`], {
-    env: { ...process.env, ...env, PORT: String(port) },
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so stop() reaches the runtime under npm too
   })
@@ -129,7 +150,7 @@ export async function startExample(
   for (;;) {
     if (exited(child)) {
       await running.stop()
-      throw new Error(`example:${name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log}`)
+      throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log}`)
     }
     try {
       const res = await fetch(`${running.origin}/healthz`, { signal: AbortSignal.timeout(1000) })
@@ -140,7 +161,7 @@ export async function startExample(
     }
     if (Date.now() > until) {
       await running.stop()
-      throw new Error(`example:${name} not ready on port ${port} in time:\n${log}`)
+      throw new Error(`${label} not ready on port ${port} in time:\n${log}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

@@ -1,0 +1,17 @@
+import { serve } from '@hono/node-server'
+import { getMandate, MemoryRevocationStore, withCaracal } from 'caracal-fetch'
+
+const handler = withCaracal(
+  (request: Request) => {
+    // Excluded below, so it runs without a mandate: do not call getMandate() here.
+    if (new URL(request.url).pathname === '/healthz') return new Response('ok')
+    return Response.json({ sub: getMandate(request).sub })
+  },
+  {
+    revocations: new MemoryRevocationStore(), // this process only; see docs/stores.md for shared ones
+    exclude: ['/healthz'],
+  },
+)
+
+const port = Number(process.env.PORT ?? 3000)
+serve({ fetch: handler, port }, () => console.log(`listening on http://localhost:${port}`))

@@ -1,0 +1,3 @@
+npm init -y && npm pkg set type=module
+npm install caracal-fetch
+npm install -D wrangler

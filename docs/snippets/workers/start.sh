@@ -1,0 +1,1 @@
+npx wrangler dev --port "${PORT:-8787}"

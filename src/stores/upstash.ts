@@ -9,8 +9,9 @@
  *   consumer and SDKs share the same Redis with us.
  * - Latency: every verification pays one HTTPS round trip to the nearest Upstash region, bounded
  *   by `timeoutMs`; past it the request fails closed with 503, never open.
- * - Cost: exactly one command per verification (one MGET of every anchor plus the zone epoch), so
- *   one billed request per verified HTTP request; nothing is cached between requests, on purpose.
+ * - Cost: at most one command per verification (one MGET of every anchor plus the zone epoch);
+ *   verifications that arrive in the same event-loop turn share one MGET (see `coalesceLookups`,
+ *   off on Workers). Nothing is cached between requests, on purpose.
  * - Writes are rare: `markRevoked` is one SET with PX; `markDelegationEpoch` is one EVAL of a
  *   script that raises the epoch on the server, so concurrent raises cannot lower it.
  *
@@ -18,7 +19,8 @@
  * place that loads the package, lazily, so this module can be bundled without it.
  */
 import type { Redis } from '@upstash/redis'
-import { fromBindings, fromGlobalEnv } from '../env.js'
+import { fromBindings, fromGlobalEnv, isWorkers } from '../env.js'
+import { CoalescedMget } from './coalesced-mget.js'
 import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_REVOCATION_TTL_MS,
@@ -55,6 +57,15 @@ export interface UpstashRevocationStoreOptions {
    * @default 1000
    */
   timeoutMs?: number
+  /**
+   * Lookups that arrive in the same event-loop turn share one MGET (each key sent once), so a burst
+   * of verifications is one billed request. A lookup never joins an MGET already sent and never
+   * waits for company; deadlines, 503s and errors stay per request. Ignored on Workers, where one
+   * request may not share I/O with another: there every lookup is its own MGET. `false` sends one
+   * MGET per lookup everywhere.
+   * @default true
+   */
+  coalesceLookups?: boolean
 }
 
 const ENV_URL = 'UPSTASH_REDIS_REST_URL'
@@ -93,8 +104,8 @@ function isClient(value: unknown): value is UpstashRedisClient {
 
 /**
  * A revocation store shared by every isolate, on Upstash Redis (REST). Answers all revocation
- * anchors of a mandate and its zone's delegation epoch with one MGET: one HTTP request per
- * verification. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
+ * anchors of a mandate and its zone's delegation epoch with one MGET: at most one HTTP request per
+ * verification, one for a whole burst off Workers. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
  *
  * @example
  * ```ts
@@ -112,6 +123,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
   readonly #prefix: string
   readonly #ttlMs: number
   readonly #timeoutMs: number
+  readonly #batches: CoalescedMget | undefined
 
   /**
    * @param redis an `@upstash/redis` `Redis` client. Create it with `retry: { retries: 0 }`, so each
@@ -130,6 +142,8 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     this.#prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
     this.#ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS
     this.#timeoutMs = options.timeoutMs ?? 1000
+    this.#batches =
+      options.coalesceLookups !== false && !isWorkers() ? new CoalescedMget((keys) => this.#mgetNow(keys)) : undefined
   }
 
   /**
@@ -222,9 +236,12 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     }
     validateTtl('UpstashRevocationStore', options.ttlMs)
     validateTimeout('UpstashRevocationStore', 'timeoutMs', timeoutMs)
+    if (options.coalesceLookups !== undefined && typeof options.coalesceLookups !== 'boolean') {
+      throw new TypeError('UpstashRevocationStore: `coalesceLookups` must be true or false')
+    }
   }
 
-  /** All anchors and the zone epoch in one MGET (one HTTP request). */
+  /** All anchors and the zone epoch in one MGET (one HTTP request, maybe shared with lookups of the same turn). */
   async lookup(anchors: readonly string[], zoneId: string | undefined): Promise<RevocationStatus> {
     const keys = anchors.map((a) => revokedKey(this.#prefix, a))
     if (zoneId !== undefined) keys.push(epochKey(this.#prefix, zoneId))
@@ -284,6 +301,10 @@ export class UpstashRevocationStore implements BatchRevocationStore {
 
   async #mget(keys: readonly string[]): Promise<readonly unknown[]> {
     if (keys.length === 0) return []
+    return this.#batches === undefined ? this.#mgetNow(keys) : this.#batches.get(keys)
+  }
+
+  async #mgetNow(keys: readonly string[]): Promise<readonly unknown[]> {
     const values = await this.#call('MGET', (r) => r.mget<unknown[]>(...keys))
     // A client whose fixed AbortSignal fired answers "Aborted" instead of rejecting: not a reply.
     if (!Array.isArray(values) || values.length !== keys.length) {

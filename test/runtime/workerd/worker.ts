@@ -5,12 +5,16 @@
  */
 import { getMandate, withCaracal, type CaracalError, type CaracalOptions } from 'caracal-fetch'
 import { KvRevocationStore, type KvGetOptions, type KvNamespaceLike } from 'caracal-fetch/cloudflare-kv'
+import { UpstashRevocationStore } from 'caracal-fetch/upstash'
 
 export interface Env {
   REVOCATIONS: KvNamespaceLike
   CARACAL_STS_URL?: string
   CARACAL_ZONE_ID?: string
   CARACAL_AUDIENCE?: string
+  UPSTASH_REDIS_REST_URL: string
+  UPSTASH_REDIS_REST_TOKEN: string
+  UPSTASH_STATS_URL: string
 }
 
 /** One call a wrapped namespace saw. */
@@ -68,7 +72,11 @@ function oldRuntime(kv: KvNamespaceLike): KvNamespaceLike {
   return wrapped
 }
 
+/** One Upstash store per isolate, built from the first request's env (the shim of upstash-setup.ts). */
+let upstash: UpstashRevocationStore | undefined
+
 const routes: Record<string, (request: Request, env: Env, ctx: unknown) => Promise<Response>> = {
+  upstash: guarded('upstash', (env: Env) => (upstash ??= UpstashRevocationStore.fromEnv(env))),
   // The documented usage, as is.
   kv: guarded('kv', (env: Env) => new KvRevocationStore(env.REVOCATIONS)),
   counted: guarded('counted', (env: Env) => new KvRevocationStore(counting(env.REVOCATIONS, seen.calls))),

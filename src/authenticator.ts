@@ -4,6 +4,7 @@ import { extractBearer } from './http/bearer.js'
 import { errorResponse, type RenderOptions } from './http/respond.js'
 import { validateMilliseconds, validateTimeout, type RevocationStatus, type RevocationStore } from './stores/types.js'
 import { isUsableJwk, JwksCache, type FetchLike, type JsonWebKeySet } from './verify/jwks.js'
+import { resolveJwksStore, validateJwksCacheOption, type JwksCacheOption } from './verify/jwks-persistence.js'
 import type { Mandate } from './verify/mandate.js'
 import { MandateCache, type MandateCacheOptions } from './verify/mandate-cache.js'
 import {
@@ -62,6 +63,14 @@ export interface CaracalOptions extends Requirements {
   jwksCooldownMs?: number
   /** How long expired JWKS keys may still serve while refetching fails, in ms. @default 900_000 */
   jwksMaxStaleMs?: number
+  /**
+   * Where the fetched JWKS is kept for the next isolate, so a cold start verifies without a round
+   * trip to the STS: any `{ get(key), put(key, value, { expirationTtl }) }` store, such as a Workers
+   * KV namespace. An entry serves only while its response is fresh (its clamped `max-age`) and its
+   * keys pass the same checks as fetched ones. `false` turns it off.
+   * @default `caches.default` (the Workers Cache API) where the runtime has it; elsewhere none
+   */
+  jwksCache?: JwksCacheOption
   /** Deadline of one asynchronous revocation lookup, in ms; past it the request gets 503. @default 2000 */
   revocationTimeoutMs?: number
   /**
@@ -291,6 +300,7 @@ export class Authenticator {
     validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
     validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
     validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
+    validateJwksCacheOption(where, options.jwksCache)
     validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
     this.#revocationTimeoutMs = options.revocationTimeoutMs ?? 2000
     if (
@@ -514,6 +524,7 @@ export class Authenticator {
         maxStaleMs: o.jwksMaxStaleMs ?? 900_000,
         shareInflight: !this.#perRequestEnv,
         now: this.#now,
+        jwksStore: resolveJwksStore(o.jwksCache),
       })
       const cache = o.mandateCache === false ? undefined : new MandateCache(o.mandateCache ?? {})
       verifier = new MandateVerifier(identity, jwks, cache)

@@ -347,6 +347,23 @@ if (argv.includes('--only=upstash-coalescing')) {
   await shutdown(found.length === 0 ? 0 : 1)
 }
 
+// `--only=workerd-jwks-cache`: only the fresh-instance measurement in workerd (bench/workerd-jwks-cache.mjs).
+if (argv.includes('--only=workerd-jwks-cache')) {
+  const { benchWorkerdJwksCache } = await import('./workerd-jwks-cache.mjs')
+  const found = await benchWorkerdJwksCache({
+    build,
+    root,
+    issuer,
+    zoneId: dev.zoneId,
+    audience: dev.audience,
+    token: tokens[0],
+    quick,
+  })
+  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
+  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
+  await shutdown(found.length === 0 ? 0 : 1)
+}
+
 const problems = []
 const report = {}
 for (const runtime of runtimes) {

@@ -321,9 +321,10 @@ const CPU_RATIOS = [
 ]
 
 // Asynchronous on purpose: the cold-start measurement fetches the JWKS from this process.
-async function runMicro(runtime) {
+async function runMicro(runtime, extra = []) {
   const { cmd, args } = RUNTIMES[runtime]
-  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...(quick ? ['--quick'] : [])], {
+  const flags = [...(quick ? ['--quick'] : []), ...extra]
+  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...flags], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -335,6 +336,18 @@ async function runMicro(runtime) {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '))
   if (code !== 0 || !line) throw new Error(`${runtime} micro-benchmark failed:\n${out}\n${err}`)
   return JSON.parse(line.slice('RESULT '.length))
+}
+
+// `--only=cold-start`: only the first-request figures of bench/micro.mjs, per runtime.
+if (argv.includes('--only=cold-start')) {
+  for (const runtime of runtimes) {
+    const { runtime: version, coldStart: c } = await runMicro(runtime, ['--cold-start-only'])
+    process.stdout.write(
+      `${version}: first request / warm uncached: no warmup ${(c.coldMs / c.warmMs).toFixed(2)}, ` +
+        `after warmup() ${(c.afterWarmupMs / c.warmMs).toFixed(2)}, keys in jwksCache ${(c.persistedMs / c.warmMs).toFixed(2)}\n`,
+    )
+  }
+  await shutdown(0)
 }
 
 // `--only=upstash-coalescing`: only the coalesced-lookup measurement (bench/upstash-coalescing.mjs).
@@ -543,6 +556,9 @@ function runtimeTable(runtime) {
       '|---|---|',
       `| cold isolate, no warmup() (pays one loopback JWKS fetch) | ${(c.coldMs / c.warmMs).toFixed(2)} |`,
       `| after warmup() | ${(c.afterWarmupMs / c.warmMs).toFixed(2)} |`,
+      ...(c.persistedMs === undefined
+        ? []
+        : [`| cold isolate, keys in jwksCache (an in-memory store) | ${(c.persistedMs / c.warmMs).toFixed(2)} |`]),
     )
   }
   return lines.join('\n')

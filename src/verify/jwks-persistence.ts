@@ -11,6 +11,15 @@
 /**
  * Where the JWKS is kept between isolates: a Workers KV namespace fits as it is, and so does any
  * object with these two methods. Values are strings; `expirationTtl` is in seconds.
+ *
+ * @example
+ * ```ts
+ * const jwksCache: JwksStore = {
+ *   get: (key) => redis.get<string>(key),
+ *   put: (key, value, { expirationTtl }) => redis.set(key, value, { ex: expirationTtl }),
+ * }
+ * withCaracal(handler, { audience, revocations, jwksCache })
+ * ```
  */
 export interface JwksStore {
   get(key: string): Promise<string | null | undefined> | string | null | undefined

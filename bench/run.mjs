@@ -187,17 +187,17 @@ const seconds = (s) => (LOADGEN === 'wrk' ? Math.max(1, Math.round(s)) : s)
 /** @typedef {{ total: number, rps: number, ok: number, notOk: number, errors: number, latencyMs: number }} Load */
 
 /** @returns {Promise<Load>} */
-function load(url, pool, s) {
-  return LOADGEN === 'wrk' ? loadWrk(url, pool, seconds(s)) : loadAutocannon(url, pool, s)
+function load(url, pool, s, connections = CONNECTIONS) {
+  return LOADGEN === 'wrk' ? loadWrk(url, pool, seconds(s), connections) : loadAutocannon(url, pool, s, connections)
 }
 
-function loadAutocannon(url, pool, s) {
+function loadAutocannon(url, pool, s, connections) {
   let i = 0
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
-        connections: CONNECTIONS,
+        connections,
         duration: s,
         requests: [
           {
@@ -256,8 +256,8 @@ function wrkScript(pool) {
   return path
 }
 
-function loadWrk(url, pool, s) {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${s}s`, '-s', wrkScript(pool), url]
+function loadWrk(url, pool, s, connections) {
+  const args = ['-t1', `-c${connections}`, `-d${s}s`, '-s', wrkScript(pool), url]
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -321,9 +321,10 @@ const CPU_RATIOS = [
 ]
 
 // Asynchronous on purpose: the cold-start measurement fetches the JWKS from this process.
-async function runMicro(runtime) {
+async function runMicro(runtime, extra = []) {
   const { cmd, args } = RUNTIMES[runtime]
-  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...(quick ? ['--quick'] : [])], {
+  const flags = [...(quick ? ['--quick'] : []), ...extra]
+  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...flags], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -335,6 +336,45 @@ async function runMicro(runtime) {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '))
   if (code !== 0 || !line) throw new Error(`${runtime} micro-benchmark failed:\n${out}\n${err}`)
   return JSON.parse(line.slice('RESULT '.length))
+}
+
+// `--only=cold-start`: only the first-request figures of bench/micro.mjs, per runtime.
+if (argv.includes('--only=cold-start')) {
+  for (const runtime of runtimes) {
+    const { runtime: version, coldStart: c } = await runMicro(runtime, ['--cold-start-only'])
+    process.stdout.write(
+      `${version}: first request / warm uncached: no warmup ${(c.coldMs / c.warmMs).toFixed(2)}, ` +
+        `after warmup() ${(c.afterWarmupMs / c.warmMs).toFixed(2)}, keys in jwksCache ${(c.persistedMs / c.warmMs).toFixed(2)}\n`,
+    )
+  }
+  await shutdown(0)
+}
+
+// `--only=upstash-coalescing`: only the coalesced-lookup measurement (bench/upstash-coalescing.mjs).
+if (argv.includes('--only=upstash-coalescing')) {
+  const { benchUpstashCoalescing } = await import('./upstash-coalescing.mjs')
+  if (!upstash) throw new Error('--only=upstash-coalescing needs node among --runtimes (it starts the REST shim)')
+  const found = await benchUpstashCoalescing({ runtimes, startServer, load, shim: upstash.shim, tokens, quick, settle })
+  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
+  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
+  await shutdown(found.length === 0 ? 0 : 1)
+}
+
+// `--only=workerd-jwks-cache`: only the fresh-instance measurement in workerd (bench/workerd-jwks-cache.mjs).
+if (argv.includes('--only=workerd-jwks-cache')) {
+  const { benchWorkerdJwksCache } = await import('./workerd-jwks-cache.mjs')
+  const found = await benchWorkerdJwksCache({
+    build,
+    root,
+    issuer,
+    zoneId: dev.zoneId,
+    audience: dev.audience,
+    token: tokens[0],
+    quick,
+  })
+  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
+  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
+  await shutdown(found.length === 0 ? 0 : 1)
 }
 
 const problems = []
@@ -516,6 +556,9 @@ function runtimeTable(runtime) {
       '|---|---|',
       `| cold isolate, no warmup() (pays one loopback JWKS fetch) | ${(c.coldMs / c.warmMs).toFixed(2)} |`,
       `| after warmup() | ${(c.afterWarmupMs / c.warmMs).toFixed(2)} |`,
+      ...(c.persistedMs === undefined
+        ? []
+        : [`| cold isolate, keys in jwksCache (an in-memory store) | ${(c.persistedMs / c.warmMs).toFixed(2)} |`]),
     )
   }
   return lines.join('\n')

@@ -12,3 +12,4 @@ export type { Mandate, MandateUse, DelegationChainLink } from './verify/mandate.
 export type { Requirements } from './verify/requirements.js'
 export type { MandateCacheOptions } from './verify/mandate-cache.js'
 export type { JsonWebKeySet, FetchLike } from './verify/jwks.js'
+export type { JwksStore } from './verify/jwks-persistence.js'

@@ -10,6 +10,12 @@ import { httpsUrlProblem } from '../http/urls.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
 import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
+import {
+  resolveJwksStore,
+  validateJwksCacheOption,
+  type JwksCacheOption,
+  type JwksStore,
+} from '../verify/jwks-persistence.js'
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
 import { resolveIdentity, type IdentityConfig } from './identity.js'
@@ -63,6 +69,14 @@ export interface CaracalOptions extends Requirements {
   jwksCooldownMs?: number
   /** How long expired JWKS keys may still serve while refetching fails, in ms. @default 900_000 */
   jwksMaxStaleMs?: number
+  /**
+   * Where the fetched JWKS is kept for the next isolate, so a cold start verifies without a round
+   * trip to the STS: any `{ get(key), put(key, value, { expirationTtl }) }` store, such as a Workers
+   * KV namespace. An entry serves only while its response is fresh (its clamped `max-age`) and its
+   * keys pass the same checks as fetched ones. `false` turns it off.
+   * @default `caches.default` (the Workers Cache API) where the runtime has it; elsewhere none
+   */
+  jwksCache?: JwksCacheOption
   /** Deadline of one asynchronous revocation lookup, in ms; past it the request gets 503. @default 2000 */
   revocationTimeoutMs?: number
   /**
@@ -99,6 +113,7 @@ const OWN_KEYS = Object.keys({
   jwksTimeoutMs: true,
   jwksCooldownMs: true,
   jwksMaxStaleMs: true,
+  jwksCache: true,
   revocationTimeoutMs: true,
   mandateCache: true,
   now: true,
@@ -116,6 +131,7 @@ export interface JwksSettings {
   readonly timeoutMs: number
   readonly cooldownMs: number
   readonly maxStaleMs: number
+  readonly jwksStore: JwksStore | undefined
 }
 
 /** `CaracalOptions` validated, defaults applied, environment read: what the core runs on. Frozen. */
@@ -197,6 +213,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
   validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
   validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
   validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
+  validateJwksCacheOption(where, options.jwksCache)
   validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
   const mandateCache = resolveMandateCache(where, options.mandateCache)
   checkFunction(where, 'now', options.now)
@@ -214,6 +231,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
       timeoutMs: options.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
       cooldownMs: options.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
       maxStaleMs: options.jwksMaxStaleMs ?? DEFAULTS.jwksMaxStaleMs,
+      jwksStore: resolveJwksStore(options.jwksCache),
     }),
     mandateCache,
     render: Object.freeze({ resourceMetadata: options.resourceMetadata }),

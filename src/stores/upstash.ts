@@ -9,8 +9,9 @@
  *   consumer and SDKs share the same Redis with us.
  * - Latency: every verification pays one HTTPS round trip to the nearest Upstash region, bounded
  *   by `timeoutMs`; past it the request fails closed with 503, never open.
- * - Cost: exactly one command per verification (one MGET of every anchor plus the zone epoch), so
- *   one billed request per verified HTTP request; nothing is cached between requests, on purpose.
+ * - Cost: at most one command per verification (one MGET of every anchor plus the zone epoch);
+ *   verifications that arrive in the same event-loop turn share one MGET (see `coalesceLookups`,
+ *   off on Workers). Nothing is cached between requests, on purpose.
  * - Writes are rare: `markRevoked` is one SET with PX; `markDelegationEpoch` is one EVAL of a
  *   script that raises the epoch on the server, so concurrent raises cannot lower it.
  *
@@ -19,7 +20,7 @@
  */
 import { rejectUnknownKeys } from '../option-keys.js'
 import type { Redis } from '@upstash/redis'
-import { fromBindings, fromGlobalEnv } from '../env.js'
+import { fromBindings, fromGlobalEnv, isWorkers } from '../env.js'
 import { withDeadline } from '../async.js'
 import { isLoopback } from '../http/urls.js'
 import { validateTimeout } from '../option-values.js'
@@ -27,6 +28,7 @@ import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } f
 import { firstRevoked, isStored, parseEpoch } from './status.js'
 import type { BatchRevocationStore, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
+import { CoalescedMget } from './coalesced-mget.js'
 
 /** The part of an `@upstash/redis` `Redis` client the store uses. */
 export type UpstashRedisClient = Pick<Redis, 'mget' | 'set' | 'eval'>
@@ -49,13 +51,24 @@ export interface UpstashRevocationStoreOptions {
    * @default 1000
    */
   timeoutMs?: number
+  /**
+   * Lookups that arrive in the same event-loop turn share one MGET (each key sent once), so a burst
+   * of verifications is one billed request. A lookup never joins an MGET already sent and never
+   * waits for company; deadlines, 503s and errors stay per request. Ignored on Workers, where one
+   * request may not share I/O with another: there every lookup is its own MGET. `false` sends one
+   * MGET per lookup everywhere.
+   * @default true
+   */
+  coalesceLookups?: boolean
 }
 
 // A record, so the compiler holds the list to the interface: a new option is a new key here.
-const UPSTASH_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, timeoutMs: true } satisfies Record<
-  keyof UpstashRevocationStoreOptions,
-  true
->)
+const UPSTASH_STORE_KEYS = Object.keys({
+  keyPrefix: true,
+  ttlMs: true,
+  timeoutMs: true,
+  coalesceLookups: true,
+} satisfies Record<keyof UpstashRevocationStoreOptions, true>)
 
 const ENV_URL = 'UPSTASH_REDIS_REST_URL'
 const ENV_TOKEN = 'UPSTASH_REDIS_REST_TOKEN'
@@ -84,8 +97,8 @@ function isClient(value: unknown): value is UpstashRedisClient {
 
 /**
  * A revocation store shared by every isolate, on Upstash Redis (REST). Answers all revocation
- * anchors of a mandate and its zone's delegation epoch with one MGET: one HTTP request per
- * verification. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
+ * anchors of a mandate and its zone's delegation epoch with one MGET: at most one HTTP request per
+ * verification, one for a whole burst off Workers. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
  *
  * @example
  * ```ts
@@ -103,6 +116,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
   readonly #prefix: string
   readonly #ttlMs: number
   readonly #timeoutMs: number
+  readonly #batches: CoalescedMget | undefined
 
   /**
    * @param redis an `@upstash/redis` `Redis` client. Create it with `retry: { retries: 0 }`, so each
@@ -121,6 +135,8 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     this.#prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
     this.#ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS
     this.#timeoutMs = options.timeoutMs ?? 1000
+    this.#batches =
+      options.coalesceLookups !== false && !isWorkers() ? new CoalescedMget((keys) => this.#mgetNow(keys)) : undefined
   }
 
   /**
@@ -214,9 +230,12 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     }
     validateTtl('UpstashRevocationStore', options.ttlMs)
     validateTimeout('UpstashRevocationStore', 'timeoutMs', timeoutMs)
+    if (options.coalesceLookups !== undefined && typeof options.coalesceLookups !== 'boolean') {
+      throw new TypeError('UpstashRevocationStore: `coalesceLookups` must be true or false')
+    }
   }
 
-  /** All anchors and the zone epoch in one MGET (one HTTP request). */
+  /** All anchors and the zone epoch in one MGET (one HTTP request, maybe shared with lookups of the same turn). */
   async lookup(anchors: readonly string[], zoneId: string | undefined): Promise<RevocationStatus> {
     const keys = anchors.map((a) => revokedKey(this.#prefix, a))
     if (zoneId !== undefined) keys.push(epochKey(this.#prefix, zoneId))
@@ -270,6 +289,10 @@ export class UpstashRevocationStore implements BatchRevocationStore {
 
   async #mget(keys: readonly string[]): Promise<readonly unknown[]> {
     if (keys.length === 0) return []
+    return this.#batches === undefined ? this.#mgetNow(keys) : this.#batches.get(keys)
+  }
+
+  async #mgetNow(keys: readonly string[]): Promise<readonly unknown[]> {
     const values = await this.#call('MGET', (r) => r.mget<unknown[]>(...keys))
     // A client whose fixed AbortSignal fired answers "Aborted" instead of rejecting: not a reply.
     if (!Array.isArray(values) || values.length !== keys.length) {

@@ -27,6 +27,11 @@ export interface BatchRevocationStore extends RevocationStore {
   lookup(anchors: readonly string[], zoneId: string | undefined): MaybePromise<RevocationStatus>
 }
 
+/** One mark of a batch write (`markMany`): an anchor revoked, or a zone's epoch raised. */
+export type RevocationMark =
+  | { readonly kind: 'revoke'; readonly anchor: string; readonly ttlMs?: number }
+  | { readonly kind: 'epoch'; readonly zoneId: string; readonly epoch: number; readonly ttlMs?: number }
+
 /** Default lifetime of a revocation mark: 24 h, as in Caracal's Redis store. */
 export const DEFAULT_REVOCATION_TTL_MS = 24 * 60 * 60 * 1000
 

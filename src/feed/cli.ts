@@ -60,7 +60,7 @@ function sinkFrom(
     if (secret === undefined || secret === '') throw new ConfigError('--push needs CARACAL_FEED_PUSH_SECRET')
     return { sink: pushSink({ url: push, secret }), describe: `push ${redactedUrl(push)}` }
   }
-  if (env['UPSTASH_REDIS_REST_URL'] === undefined) {
+  if (!env['UPSTASH_REDIS_REST_URL']) {
     throw new ConfigError('no sink: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or pass --push URL')
   }
   // A batch is one EVAL of every write in it: give it longer than a single lookup's deadline.

@@ -14,6 +14,7 @@ export interface NodeRedisClient {
   sendCommand(args: string[]): Promise<unknown>
   connect(): Promise<unknown>
   readonly isOpen?: boolean
+  readonly isReady?: boolean
   on?(event: 'error', listener: (error: unknown) => void): unknown
   close?(): Promise<unknown>
   quit?(): Promise<unknown>
@@ -31,6 +32,30 @@ const REDIS_PACKAGE = 'redis'
 
 /** How the connection behaves while Redis is away: commands fail at once, reconnects back off. */
 const RECONNECT_CAP_MS = 2000
+/** How long a command waits for the first connection before it fails (and the feed backs off). */
+const CONNECT_WAIT_MS = 2000
+/** The same connection error is reported at most this often (node-redis emits one per reconnect). */
+const REPEAT_REPORT_MS = 30_000
+
+/** Reports an error when it differs from the last one, or the last is old: a down Redis is one line, not a flood. */
+function quieted(report: (error: unknown) => void): (error: unknown) => void {
+  let last = ''
+  let lastAt = 0
+  let repeats = 0
+  return (error) => {
+    const message = String((error as Error)?.message ?? error)
+    const now = Date.now()
+    if (message === last && now - lastAt < REPEAT_REPORT_MS) {
+      repeats++
+      return
+    }
+    const again = message === last && repeats > 0 ? ` (repeated ${repeats} times)` : ''
+    last = message
+    lastAt = now
+    repeats = 0
+    report(again === '' ? error : new Error(message + again))
+  }
+}
 
 /**
  * Creates a node-redis client for `url` (RESP2, no offline queue: a command sent while Redis is away
@@ -58,7 +83,7 @@ export async function connectRedisUrl(
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), RECONNECT_CAP_MS),
     },
   })
-  client.on?.('error', onConnectionError)
+  client.on?.('error', quieted(onConnectionError))
   return new RedisTcpSource(client, true)
 }
 
@@ -77,9 +102,18 @@ export class RedisTcpSource implements StreamSource {
 
   async #send(args: string[]): Promise<unknown> {
     if (this.#client.isOpen === false) {
-      // Once: node-redis reconnects on its own after the first connect.
-      this.#connecting ??= this.#client.connect().finally(() => (this.#connecting = undefined))
-      await this.#connecting
+      // Once: node-redis reconnects on its own after the first connect. Its promise may wait through
+      // many reconnects, so a command waits a bounded time and then fails, for the feed to back off.
+      this.#connecting ??= this.#client.connect().then(
+        () => (this.#connecting = undefined),
+        () => (this.#connecting = undefined),
+      )
+    }
+    if (this.#connecting !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([this.#connecting, new Promise((r) => (timer = setTimeout(r, CONNECT_WAIT_MS)))])
+      clearTimeout(timer)
+      if (this.#client.isReady === false) throw new Error('not connected to Redis yet (reconnecting)')
     }
     return this.#client.sendCommand(args)
   }

@@ -485,7 +485,9 @@ if (runtimes.includes('node') && !argv.includes('--no-feed')) {
   const { runFeedBench } = await import('./feed.mjs')
   feedReport = await runFeedBench({ quick })
   if (feedReport.restRequestsPerMessage > 0.1) {
-    problems.push(`feed: ${feedReport.restRequestsPerMessage.toFixed(3)} REST requests per message (batches not pipelined)`)
+    problems.push(
+      `feed: ${feedReport.restRequestsPerMessage.toFixed(3)} REST requests per message (batches not pipelined)`,
+    )
   }
 }
 

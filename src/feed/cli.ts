@@ -10,6 +10,7 @@ import { UpstashRevocationStore } from '../stores/upstash.js'
 import { RevocationFeed, type FeedBatch, type PollResult } from './feed.js'
 import { pushSink } from './push-sink.js'
 import type { RevocationSink } from './sink.js'
+import { storeSink } from './store-sink.js'
 import { redactedUrl } from './sources/resolve.js'
 
 const HELP = `usage: caracal-fetch feed [options]
@@ -66,7 +67,7 @@ function sinkFrom(
   // A batch is one EVAL of every write in it: give it longer than a single lookup's deadline.
   const store = UpstashRevocationStore.fromEnv(env, { timeoutMs: 10_000 })
   return {
-    sink: { write: (writes) => store.markMany(writes) },
+    sink: storeSink(store),
     describe: `upstash ${redactedUrl(env['UPSTASH_REDIS_REST_URL'])}`,
   }
 }
@@ -177,7 +178,15 @@ export async function main(args: string[]): Promise<number> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
-  await feed.run({ signal: stop.signal, onBatch: (batch) => log(batchLine(batch)) })
+  try {
+    await feed.run({ signal: stop.signal, onBatch: (batch) => log(batchLine(batch)) })
+  } catch (error) {
+    process.stderr.write(
+      `caracal-fetch feed: bad configuration: ${(error as Error).message.replace(/^RevocationFeed: /, '')}\n`,
+    )
+    await feed.close()
+    return 2
+  }
   await feed.close()
   log('stopped')
   // A keep-alive socket of the sink's fetch must not hold the process open after a clean stop.

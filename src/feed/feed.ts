@@ -161,7 +161,7 @@ export class RevocationFeed {
       }
     }
     let pendingLeft = 0
-    for (const stream of FEED_STREAMS) pendingLeft += await source.xpendingCount(stream, group)
+    for (const stream of FEED_STREAMS) pendingLeft += await this.#withGroups(() => source.xpendingCount(stream, group))
     const { handled, revoked, epochs, deadLettered, lagMs } = totals
     return { handled, revoked, epochs, deadLettered, pendingLeft, lagMs }
   }
@@ -171,7 +171,8 @@ export class RevocationFeed {
    * `pendingIdleMs` (at most every 10 s), and otherwise waits on a blocking read of both streams
    * (`blockMs`; a REST source polls every `blockMs` instead). A Redis or store failure is reported
    * to `onError` and retried with capped exponential backoff; nothing is acknowledged that was not
-   * stored. Resolves after the batch in hand once `signal` aborts.
+   * stored. Resolves after the batch in hand once `signal` aborts; rejects only for a
+   * misconfiguration found when connecting (a TypeError, e.g. the `redis` package is missing).
    */
   async run(options: RunOptions = {}): Promise<void> {
     const { signal, onBatch } = options
@@ -209,6 +210,8 @@ export class RevocationFeed {
         if (batch.handled + batch.failed > 0) onBatch?.(batch)
         else if (!source.canBlock) await pause(blockMs, signal)
       } catch (error) {
+        // Misconfiguration (the `redis` package missing) does not heal by waiting.
+        if (error instanceof TypeError) throw error
         if (isNoGroup(error)) groupsReady = false
         failures++
         const waitMs = Math.min(BACKOFF_START_MS * 2 ** Math.min(failures - 1, 16), BACKOFF_CAP_MS)

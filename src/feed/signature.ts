@@ -54,13 +54,21 @@ function bytesToHex(bytes: Uint8Array): string {
 
 /** Verifies and computes `_sig` values with one imported HMAC key. */
 export class StreamSignature {
-  readonly #key: Promise<CryptoKey>
+  readonly #keyBytes: Uint8Array<ArrayBuffer>
+  #imported: Promise<CryptoKey> | undefined
 
   /** @param keyBytes the decoded STREAMS_HMAC_KEY (see `decodeHmacKey`). */
   constructor(keyBytes: Uint8Array<ArrayBuffer>) {
-    this.#key = crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    // A failure surfaces on the first verify, not as an unhandled rejection.
-    this.#key.catch(() => {})
+    this.#keyBytes = keyBytes
+  }
+
+  // Imported on first use, not at construction: a feed may be built in a Worker's global scope.
+  get #key(): Promise<CryptoKey> {
+    this.#imported ??= crypto.subtle.importKey('raw', this.#keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ])
+    return this.#imported
   }
 
   /** The lowercase hex `_sig` a producer holding this key sends for `fields` on `stream`. */

@@ -70,7 +70,7 @@ export async function connectRedisUrl(
   try {
     mod = (await import(REDIS_PACKAGE)) as typeof mod
   } catch (error) {
-    throw new Error('RevocationFeed: a redis:// source needs the `redis` package; install it (npm i redis)', {
+    throw new TypeError('RevocationFeed: a redis:// source needs the `redis` package; install it (npm i redis)', {
       cause: error,
     })
   }

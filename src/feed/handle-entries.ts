@@ -91,7 +91,14 @@ async function deadLetter(ctx: HandlingContext, stream: string, entry: StreamEnt
   ])
 }
 
-/** Writes the accepted entries: the whole batch at once, then one by one when the batch fails. */
+/** After this many single writes fail in a row the sink is taken to be down, and the rest wait for replay. */
+const CONSECUTIVE_FAILURES_LIMIT = 3
+
+/**
+ * Writes the accepted entries: the whole batch at once, then, when that fails, one by one, so one
+ * entry the sink refuses (a corrupt stored epoch) does not hold back the others. A sink that is
+ * down fails the first few single writes too; the rest are not tried, and wait for replay.
+ */
 async function writeAccepted(ctx: HandlingContext, accepted: readonly Accepted[]): Promise<Accepted[]> {
   if (accepted.length === 0) return []
   try {
@@ -100,15 +107,24 @@ async function writeAccepted(ctx: HandlingContext, accepted: readonly Accepted[]
   } catch (error) {
     ctx.report(error, `writing a batch of ${accepted.length} messages failed; retrying them one by one`)
   }
-  // One entry the sink refuses (a corrupt stored epoch) must not hold back the others.
   const stored: Accepted[] = []
+  let failuresInARow = 0
+  let tried = 0
   for (const a of accepted) {
+    if (failuresInARow >= CONSECUTIVE_FAILURES_LIMIT) break
+    tried++
     try {
       await ctx.sink.write(a.writes)
       stored.push(a)
+      failuresInARow = 0
     } catch (error) {
+      failuresInARow++
       ctx.report(error, `writing message ${a.entry.id} failed; it stays pending and is replayed`)
     }
+  }
+  const untried = accepted.length - tried
+  if (untried > 0) {
+    ctx.report(new Error('the store keeps failing'), `${untried} more messages stay pending and are replayed`)
   }
   return stored
 }

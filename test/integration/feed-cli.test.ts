@@ -94,7 +94,7 @@ describe.skipIf(found.skip !== undefined)('caracal-fetch feed (CLI)', () => {
     expect(run.lines[0]).toMatch(message)
   })
 
-  test('--once handles what is there, logs one batch line and exits 0', async () => {
+  test('--once handles what is there, logs one batch line and exits 0', { timeout: 60_000 }, async () => {
     await publish(streams.port, SESSIONS, { session_id: 'once-1' })
     await publish(streams.port, SESSIONS, { session_id: 'once-2' }, { sig: null })
     // The group must exist before the messages for the poll to see them: create it as the CLI would.
@@ -106,87 +106,99 @@ describe.skipIf(found.skip !== undefined)('caracal-fetch feed (CLI)', () => {
     expect(await sinkGet(PREFIX + 'once-2')).toBeNull()
   })
 
-  test('XADD -> the running CLI -> withCaracal answers 401 session_revoked; SIGTERM exits 0', async () => {
-    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-cli', audience: 'resource://api' })
-    const store = new UpstashRevocationStore(
-      new Redis({ url: shim.url, token: shim.token, retry: { retries: 0 }, enableAutoPipelining: false }),
-    )
-    const handler = withCaracal(() => new Response('ok'), {
-      audience: 'resource://api',
-      issuer: dev.issuer,
-      zoneId: dev.zoneId,
-      fetch: dev.fetch,
-      revocations: store,
-    })
-    const call = (token: string) =>
-      handler(new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } }))
-    const sid = `sid-${crypto.randomUUID()}`
-    const token = await dev.mint({ sid })
-    expect((await call(token)).status).toBe(200)
+  test(
+    'XADD -> the running CLI -> withCaracal answers 401 session_revoked; SIGTERM exits 0',
+    { timeout: 60_000 },
+    async () => {
+      const dev = await createDevIssuer({
+        issuer: 'https://sts.example',
+        zoneId: 'zone-cli',
+        audience: 'resource://api',
+      })
+      const store = new UpstashRevocationStore(
+        new Redis({ url: shim.url, token: shim.token, retry: { retries: 0 }, enableAutoPipelining: false }),
+      )
+      const handler = withCaracal(() => new Response('ok'), {
+        audience: 'resource://api',
+        issuer: dev.issuer,
+        zoneId: dev.zoneId,
+        fetch: dev.fetch,
+        revocations: store,
+      })
+      const call = (token: string) =>
+        handler(new Request('https://api.example/', { headers: { authorization: `Bearer ${token}` } }))
+      const sid = `sid-${crypto.randomUUID()}`
+      const token = await dev.mint({ sid })
+      expect((await call(token)).status).toBe(200)
 
-    const run = cli([])
-    await run.line(/started: /)
-    await until(
-      () => redisCommand(streams.port, 'EXISTS', SESSIONS),
-      (n) => n === 1,
-    )
-    await publish(streams.port, SESSIONS, {
-      outbox_id: 'o',
-      zone_id: dev.zoneId,
-      session_id: sid,
-      reason: 'grant_revoked',
-    })
-    await run.line(/batch handled=1 revoked=1 /)
-    const res = await call(token)
-    expect(res.status).toBe(401)
-    expect(((await res.json()) as { error: string }).error).toBe('session_revoked')
-
-    run.child.kill('SIGTERM')
-    expect(await run.exited).toBe(0)
-    expect(run.lines.at(-1)).toBe('caracal-fetch feed: stopped')
-  })
-
-  test('killed (SIGKILL) between the store write and the ack: the message is replayed on restart', async () => {
-    const first = cli(['--consumer', 'doomed', '--pending-idle-ms', '300'])
-    await first.line(/started: /)
-    await until(
-      () => redisCommand(streams.port, 'EXISTS', SESSIONS),
-      (n) => n === 1,
-    )
-    // The store answers late, so the CLI is still waiting for the write when it is killed.
-    shim.fault = { delayMs: 1500 }
-    shim.resetRequests()
-    await publish(streams.port, SESSIONS, { session_id: 'in-flight' })
-    await until(
-      async () => shim.requests.length,
-      (n) => n >= 1,
-    )
-    first.child.kill('SIGKILL')
-    expect(await first.exited).toBe('SIGKILL')
-    shim.fault = undefined
-    expect(await pendingCount(streams.port, SESSIONS)).toBe(1)
-    // Lose the write too, as if the store had not applied it: only the replay can bring it back.
-    await new Promise((r) => setTimeout(r, 1600))
-    await redisCommand(sinkRedis.port, 'FLUSHALL')
-
-    const second = cli(['--consumer', 'successor', '--pending-idle-ms', '300'])
-    expect(
+      const run = cli([])
+      await run.line(/started: /)
       await until(
-        () => sinkGet(PREFIX + 'in-flight'),
-        (v) => v === '1',
-      ),
-    ).toBe('1')
-    expect(
-      await until(
-        () => pendingCount(streams.port, SESSIONS),
-        (n) => n === 0,
-      ),
-    ).toBe(0)
-    second.child.kill('SIGTERM')
-    expect(await second.exited).toBe(0)
-  })
+        () => redisCommand(streams.port, 'EXISTS', SESSIONS),
+        (n) => n === 1,
+      )
+      await publish(streams.port, SESSIONS, {
+        outbox_id: 'o',
+        zone_id: dev.zoneId,
+        session_id: sid,
+        reason: 'grant_revoked',
+      })
+      await run.line(/batch handled=1 revoked=1 /)
+      const res = await call(token)
+      expect(res.status).toBe(401)
+      expect(((await res.json()) as { error: string }).error).toBe('session_revoked')
 
-  test('Redis stopped and restarted under the CLI: no crash, nothing lost', async () => {
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+      expect(run.lines.at(-1)).toBe('caracal-fetch feed: stopped')
+    },
+  )
+
+  test(
+    'killed (SIGKILL) between the store write and the ack: the message is replayed on restart',
+    { timeout: 60_000 },
+    async () => {
+      const first = cli(['--consumer', 'doomed', '--pending-idle-ms', '300'])
+      await first.line(/started: /)
+      await until(
+        () => redisCommand(streams.port, 'EXISTS', SESSIONS),
+        (n) => n === 1,
+      )
+      // The store answers late, so the CLI is still waiting for the write when it is killed.
+      shim.fault = { delayMs: 1500 }
+      shim.resetRequests()
+      await publish(streams.port, SESSIONS, { session_id: 'in-flight' })
+      await until(
+        async () => shim.requests.length,
+        (n) => n >= 1,
+      )
+      first.child.kill('SIGKILL')
+      expect(await first.exited).toBe('SIGKILL')
+      shim.fault = undefined
+      expect(await pendingCount(streams.port, SESSIONS)).toBe(1)
+      // Lose the write too, as if the store had not applied it: only the replay can bring it back.
+      await new Promise((r) => setTimeout(r, 1600))
+      await redisCommand(sinkRedis.port, 'FLUSHALL')
+
+      const second = cli(['--consumer', 'successor', '--pending-idle-ms', '300'])
+      expect(
+        await until(
+          () => sinkGet(PREFIX + 'in-flight'),
+          (v) => v === '1',
+        ),
+      ).toBe('1')
+      expect(
+        await until(
+          () => pendingCount(streams.port, SESSIONS),
+          (n) => n === 0,
+        ),
+      ).toBe(0)
+      second.child.kill('SIGTERM')
+      expect(await second.exited).toBe(0)
+    },
+  )
+
+  test('Redis stopped and restarted under the CLI: no crash, nothing lost', { timeout: 60_000 }, async () => {
     const run = cli(['--pending-idle-ms', '300'])
     await run.line(/started: /)
     await until(

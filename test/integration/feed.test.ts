@@ -301,6 +301,21 @@ describe.skipIf(found.skip !== undefined)('RevocationFeed (redis-server, Upstash
     expect(await sinkGet(`${PREFIX}delegation-epoch:fine`)).toBe('2')
   })
 
+  test('a store that is down gets the batch and a few single writes, not one write per message', async () => {
+    let writes = 0
+    const down = {
+      write: async () => {
+        writes++
+        throw new Error('store down')
+      },
+    }
+    const f = feed({ store: down })
+    await f.ensureGroups()
+    for (let i = 0; i < 10; i++) await publish(streams.port, SESSIONS, { session_id: `down-${i}` })
+    expect(await f.pollOnce()).toMatchObject({ handled: 0, revoked: 0, pendingLeft: 10 })
+    expect(writes).toBe(1 + 3)
+  })
+
   test('pollOnce respects maxMessages and picks up the rest on the next call', async () => {
     const f = feed({ batchSize: 7 })
     await f.ensureGroups()

@@ -375,6 +375,35 @@ describe.skipIf(found.skip !== undefined)('RevocationFeed (redis-server, Upstash
     expect(await sinkGet(PREFIX + '"quoted"')).toBe('1')
   })
 
+  test('run() on a REST source polls, handles what arrives and stops on abort', async () => {
+    const source = new Redis({
+      url: streamShim.url,
+      token: streamShim.token,
+      retry: { retries: 0 },
+      enableAutoPipelining: false,
+      automaticDeserialization: false,
+    })
+    const batches: number[] = []
+    const stop = new AbortController()
+    const running = feed({ source, blockMs: 50 }).run({ signal: stop.signal, onBatch: (b) => batches.push(b.handled) })
+    await until(
+      () => redisCommand(streams.port, 'EXISTS', DELEGATIONS),
+      (n) => n === 1,
+    )
+    await publish(streams.port, SESSIONS, { session_id: 'polled' })
+    expect(
+      await until(
+        () => sinkGet(PREFIX + 'polled'),
+        (v) => v === '1',
+      ),
+    ).toBe('1')
+    const t0 = Date.now()
+    stop.abort()
+    await running
+    expect(Date.now() - t0).toBeLessThan(2000)
+    expect(batches).toEqual([1])
+  })
+
   test('an @upstash/redis source that JSON-parses values is refused at construction', () => {
     const source = new Redis({ url: streamShim.url, token: streamShim.token })
     expect(() => feed({ source })).toThrow(/automaticDeserialization: false/)

@@ -155,6 +155,9 @@ export function normalizeFeedOptions(options: RevocationFeedOptions): Normalized
   validateMilliseconds(WHERE, 'blockMs', options.blockMs, 60_000)
   validateTtl(WHERE, options.ttlMs)
   checkCount('batchSize', options.batchSize, 10_000)
+  if (consumer === undefined) {
+    throw new TypeError(`${WHERE}: no consumer; pass a stable name unique to this process (e.g. host name and pid)`)
+  }
   if (onError !== undefined && typeof onError !== 'function')
     throw new TypeError(`${WHERE}: \`onError\` must be a function`)
   return {

@@ -182,8 +182,10 @@ export class RevocationFeed {
     let nextReplay = 0
     let failures = 0
     while (signal?.aborted !== true) {
+      let opening = true
       try {
         const source = await this.#open()
+        opening = false
         if (!groupsReady) {
           await this.ensureGroups()
           groupsReady = true
@@ -210,8 +212,9 @@ export class RevocationFeed {
         if (batch.handled + batch.failed > 0) onBatch?.(batch)
         else if (!source.canBlock) await pause(blockMs, signal)
       } catch (error) {
-        // Misconfiguration (the `redis` package missing) does not heal by waiting.
-        if (error instanceof TypeError) throw error
+        // Misconfiguration (the `redis` package missing) does not heal by waiting. Only when opening:
+        // a network failure elsewhere may be a TypeError too (fetch's "fetch failed").
+        if (opening && error instanceof TypeError) throw error
         if (isNoGroup(error)) groupsReady = false
         failures++
         const waitMs = Math.min(BACKOFF_START_MS * 2 ** Math.min(failures - 1, 16), BACKOFF_CAP_MS)

@@ -404,6 +404,39 @@ describe.skipIf(found.skip !== undefined)('RevocationFeed (redis-server, Upstash
     expect(batches).toEqual([1])
   })
 
+  test('run() on a REST source rides out connection resets (fetch rejects) and goes on', async () => {
+    const source = new Redis({
+      url: streamShim.url,
+      token: streamShim.token,
+      retry: { retries: 0 },
+      enableAutoPipelining: false,
+      automaticDeserialization: false,
+    })
+    const errors: unknown[] = []
+    const f = feed({ source, blockMs: 50, onError: (e) => errors.push(e) })
+    await f.ensureGroups()
+    streamShim.fault = { reset: true }
+    const stop = new AbortController()
+    const running = f.run({ signal: stop.signal })
+    try {
+      await until(
+        async () => errors.length,
+        (n) => n >= 2,
+      )
+    } finally {
+      streamShim.fault = undefined
+    }
+    await publish(streams.port, SESSIONS, { session_id: 'after-reset' })
+    const value = await until(
+      () => sinkGet(PREFIX + 'after-reset'),
+      (v) => v === '1',
+      15_000,
+    )
+    stop.abort()
+    await running
+    expect(value).toBe('1')
+  })
+
   test('an @upstash/redis source that JSON-parses values is refused at construction', () => {
     const source = new Redis({ url: streamShim.url, token: streamShim.token })
     expect(() => feed({ source })).toThrow(/automaticDeserialization: false/)

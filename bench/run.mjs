@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runtimes node,bun]
+// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --no-feed]
 //
 // HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
 // (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
@@ -519,6 +519,18 @@ if (upstash) {
   )
 }
 
+// The revocation feed (bench/feed.mjs): XADD -> first 401, throughput into the Upstash sink. --no-feed skips it.
+let feedReport
+if (runtimes.includes('node') && !argv.includes('--no-feed')) {
+  const { runFeedBench } = await import('./feed.mjs')
+  feedReport = await runFeedBench({ quick })
+  if (feedReport.restRequestsPerMessage > 0.1) {
+    problems.push(
+      `feed: ${feedReport.restRequestsPerMessage.toFixed(3)} REST requests per message (batches not pipelined)`,
+    )
+  }
+}
+
 function fmtRatio(r) {
   return `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`
 }
@@ -664,6 +676,18 @@ if (!quick) {
           `| HTTP requests to the REST endpoint per verification | ${upstashReport.perRequest.toFixed(3)} |`,
           `| mean latency, Upstash store / memory store | ${upstashReport.latencyRatio.toFixed(2)} (+${upstashReport.addedLatencyMs.toFixed(2)} ms) |`,
           `| req/s, Upstash store / memory store | ${upstashReport.throughputRatio.toFixed(2)} |`,
+          '',
+        ]
+      : []),
+    ...(feedReport
+      ? [
+          '### Revocation feed (`caracal-fetch feed` on Node with blocking reads; Upstash sink over loopback)',
+          '',
+          '| measure | value | target |',
+          '|---|---|---|',
+          `| XADD -> first 401 session_revoked, p50 / p99 (${feedReport.samples} revocations) | ${feedReport.p50Ms.toFixed(1)} / ${feedReport.p99Ms.toFixed(1)} ms | p99 <= 250 ms |`,
+          `| backlog drained into the Upstash sink (${feedReport.messages} messages) | ${Math.round(feedReport.messagesPerSecond)} messages/s | >= 2,000 |`,
+          `| REST requests to the sink per message | ${feedReport.restRequestsPerMessage.toFixed(3)} | - |`,
           '',
         ]
       : []),

@@ -26,7 +26,7 @@ import { isLoopback } from '../http/urls.js'
 import { validateTimeout } from '../option-values.js'
 import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
 import { firstRevoked, isStored, parseEpoch } from './status.js'
-import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import type { BatchRevocationStore, RevocationMark, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 import { CoalescedMget } from './coalesced-mget.js'
 
@@ -84,6 +84,27 @@ if current then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
+
+// Many marks in one request (the revocation feed's batches). Every epoch key is checked before
+// anything is written, so a batch refused for a corrupt epoch writes nothing.
+const MARK_MANY = `for i, key in ipairs(KEYS) do
+  if ARGV[3 * i - 2] == 'e' then
+    local current = redis.call('GET', key)
+    if current and not string.match(current, '^%d+$') then
+      return redis.error_reply('stored delegation epoch is not an integer: ' .. key)
+    end
+  end
+end
+for i, key in ipairs(KEYS) do
+  local kind, value, px = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if kind == 'r' then
+    redis.call('SET', key, '1', 'PX', px)
+  else
+    local current = redis.call('GET', key)
+    if not current or tonumber(current) < tonumber(value) then redis.call('SET', key, value, 'PX', px) end
+  end
+end
+return #KEYS`
 
 function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
@@ -279,6 +300,32 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     const reply = await this.#call('EVAL', (r) => r.eval(RAISE_EPOCH, [key], [String(epoch), String(this.#px(ttlMs))]))
     // Integer replies arrive as numbers; a client with deserialisation off may hand back a string.
     if (reply !== 0 && reply !== 1 && reply !== '0' && reply !== '1') {
+      throw new Error(`Upstash EVAL: unexpected reply ${JSON.stringify(reply)?.slice(0, 40)}`)
+    }
+  }
+
+  /**
+   * Writes many marks in one request (one EVAL): each anchor as `markRevoked` would, each epoch
+   * raised as `markDelegationEpoch` would. The revocation feed writes its batches with it.
+   */
+  async markMany(marks: readonly RevocationMark[]): Promise<void> {
+    const keys: string[] = []
+    const args: string[] = []
+    for (const mark of marks) {
+      validateTtl('UpstashRevocationStore.markMany', mark.ttlMs)
+      if (mark.kind === 'revoke') {
+        validateAnchor('UpstashRevocationStore.markMany', mark.anchor)
+        keys.push(revokedKey(this.#prefix, mark.anchor))
+        args.push('r', '1', String(this.#px(mark.ttlMs)))
+      } else {
+        validateEpoch('UpstashRevocationStore.markMany', mark.zoneId, mark.epoch)
+        keys.push(epochKey(this.#prefix, mark.zoneId))
+        args.push('e', String(mark.epoch), String(this.#px(mark.ttlMs)))
+      }
+    }
+    if (keys.length === 0) return
+    const reply = await this.#call('EVAL', (r) => r.eval(MARK_MANY, keys, args))
+    if (Number(reply) !== keys.length) {
       throw new Error(`Upstash EVAL: unexpected reply ${JSON.stringify(reply)?.slice(0, 40)}`)
     }
   }

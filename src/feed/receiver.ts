@@ -7,7 +7,7 @@
  * sender sees as a failed batch, so it keeps the stream entries pending and sends them again. Replays
  * are harmless: a revocation mark is idempotent and a store never lowers an epoch.
  */
-import type { MaybePromise } from '../stores/types.js'
+import type { MaybePromise, RevocationStore } from '../stores/types.js'
 import { MAX_PUSH_WRITES, coalesceWrites, decodePushBatch } from './push-batch.js'
 import {
   SIGNATURE_HEADER,
@@ -20,15 +20,12 @@ import { rejectUnknownKeys } from '../option-keys.js'
 import type { RevocationWrite } from './sink.js'
 
 /** The part of Caracal's store contract the receiver writes through (sync or async, as Caracal's SDK stores). */
-export interface WritableRevocationStore {
-  markRevoked(anchor: string, ttlMs?: number): MaybePromise<void>
-  markDelegationEpoch(zoneId: string, epoch: number, ttlMs?: number): MaybePromise<void>
-}
+type WritableStore = Required<Pick<RevocationStore, 'markRevoked' | 'markDelegationEpoch'>>
 
 /** Options of {@link revocationReceiver}. */
 export interface RevocationReceiverOptions {
   /** Where the writes go, e.g. `new KvRevocationStore(env.REVOCATIONS)`. */
-  store: WritableRevocationStore
+  store: Required<Pick<RevocationStore, 'markRevoked' | 'markDelegationEpoch'>>
   /**
    * The shared secret (at least 32 bytes), or several while one is rotated: a batch signed with
    * any of them is accepted.
@@ -95,8 +92,8 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value as number
 }
 
-function checkedStore(store: unknown): WritableRevocationStore {
-  const s = store as Partial<Record<keyof WritableRevocationStore, unknown>> | null
+function checkedStore(store: unknown): WritableStore {
+  const s = store as Partial<Record<keyof WritableStore, unknown>> | null
   if (
     typeof s !== 'object' ||
     s === null ||
@@ -107,7 +104,7 @@ function checkedStore(store: unknown): WritableRevocationStore {
       `${WHERE}: \`store\` must have markRevoked() and markDelegationEpoch(), e.g. new KvRevocationStore(env.REVOCATIONS)`,
     )
   }
-  return s as WritableRevocationStore
+  return s as WritableStore
 }
 
 function secretList(secret: unknown): readonly unknown[] {
@@ -147,14 +144,14 @@ async function readBounded(request: Request, max: number): Promise<Uint8Array | 
   return body
 }
 
-function applyWrite(store: WritableRevocationStore, write: RevocationWrite): MaybePromise<void> {
+function applyWrite(store: WritableStore, write: RevocationWrite): MaybePromise<void> {
   return write.kind === 'revoke'
     ? store.markRevoked(write.anchor, write.ttlMs)
     : store.markDelegationEpoch(write.zoneId, write.epoch, write.ttlMs)
 }
 
 /** Applies every write; rejects with the first store failure once no write is in flight any more. */
-async function applyWrites(store: WritableRevocationStore, writes: readonly RevocationWrite[]): Promise<void> {
+async function applyWrites(store: WritableStore, writes: readonly RevocationWrite[]): Promise<void> {
   let next = 0
   let failure: { error: unknown } | undefined
   const worker = async (): Promise<void> => {

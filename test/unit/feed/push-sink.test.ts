@@ -9,13 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { MemoryRevocationStore } from '../../../src/stores/memory.js'
-import {
-  pushSink,
-  revocationReceiver,
-  type PushSinkOptions,
-  type RevocationWrite,
-  type WritableRevocationStore,
-} from '../../../src/feed/index.js'
+import { pushSink, revocationReceiver, type PushSinkOptions, type RevocationWrite } from '../../../src/feed.js'
+import type { RevocationStore } from '../../../src/stores/types.js'
+
+type WritableRevocationStore = Required<Pick<RevocationStore, 'markRevoked' | 'markDelegationEpoch'>>
 
 const SECRET = 'push-sink-test-secret-0123456789abcdef'
 const DAY = 86_400_000

@@ -12,8 +12,10 @@ import {
   RevocationReceiverError,
   type RevocationReceiverOptions,
   type RevocationWrite,
-  type WritableRevocationStore,
-} from '../../../src/feed/index.js'
+} from '../../../src/feed.js'
+import type { RevocationStore } from '../../../src/stores/types.js'
+
+type WritableRevocationStore = Required<Pick<RevocationStore, 'markRevoked' | 'markDelegationEpoch'>>
 
 const SECRET = 'receiver-test-secret-0123456789abcdef'
 const OTHER_SECRET = 'another-secret-for-rotation-0123456789'

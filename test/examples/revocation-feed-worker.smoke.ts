@@ -21,6 +21,9 @@ const STREAMS_HMAC_KEY = randomBytes(32).toString('hex')
 const DAY = 86_400_000
 const REVOKE_STREAM = 'caracal.sessions.revoke'
 const EPOCH_STREAM = 'caracal.delegations.invalidate'
+// The local KV namespace outlives a run (.wrangler/state) and epochs never go down: each run's epochs
+// start above every earlier run's.
+const EPOCH_BASE = Date.now()
 
 /** Caracal's stream signature (caracal-mandates.md section 6): HMAC over the stream and sorted fields. */
 function streamSignature(stream: string, fields: Record<string, string>): string {
@@ -86,10 +89,10 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
 
     test('a pushed epoch makes a mandate of an older delegation graph 401 delegation_stale', async () => {
       const zoneId = infra.env['CARACAL_ZONE_ID']!
-      const token = await infra.dev.mint({ delegation_graph_epoch: 3 })
+      const token = await infra.dev.mint({ delegation_graph_epoch: EPOCH_BASE })
       expect((await get('/', token)).status).toBe(200)
       await pushSink({ url: receiverUrl(), secret: PUSH_SECRET }).write([
-        { kind: 'epoch', zoneId, epoch: 4, ttlMs: DAY },
+        { kind: 'epoch', zoneId, epoch: EPOCH_BASE + 1, ttlMs: DAY },
       ])
       const res = await get('/', token)
       expect(res.status, example.output()).toBe(401)
@@ -131,7 +134,7 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
     })
 
     test('a signed delegation epoch message: after the cron tick, an older mandate gets 401 delegation_stale', async () => {
-      const token = await infra.dev.mint({ delegation_graph_epoch: 10 })
+      const token = await infra.dev.mint({ delegation_graph_epoch: EPOCH_BASE + 10 })
       expect((await get('/', token)).status, example.output()).toBe(200)
       await xadd(EPOCH_STREAM, {
         outbox_id: 'outbox-2',
@@ -139,7 +142,7 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
         event: 'edge_revoke',
         zone_id: infra.env['CARACAL_ZONE_ID']!,
         edge_id: 'edge-1',
-        epoch: '11',
+        epoch: String(EPOCH_BASE + 11),
       })
       await runCron()
       const res = await get('/', token)

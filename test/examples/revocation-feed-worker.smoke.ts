@@ -17,6 +17,7 @@ import { redisCommand } from '../support/redis-server.js'
 import { startExample, startSmokeInfra, type RunningExample, type SmokeInfra } from './harness.js'
 
 const PUSH_SECRET = randomBytes(32).toString('hex')
+const PREVIOUS_PUSH_SECRET = randomBytes(32).toString('hex')
 const STREAMS_HMAC_KEY = randomBytes(32).toString('hex')
 const DAY = 86_400_000
 const REVOKE_STREAM = 'caracal.sessions.revoke'
@@ -58,7 +59,12 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
     if (infra.redisPort === undefined) throw new Error('redis-server is required for this smoke test')
     example = await startExample(
       'revocation-feed-worker',
-      { ...infra.env, CARACAL_FEED_PUSH_SECRET: PUSH_SECRET, STREAMS_HMAC_KEY },
+      {
+        ...infra.env,
+        CARACAL_FEED_PUSH_SECRET: PUSH_SECRET,
+        CARACAL_FEED_PUSH_SECRET_PREVIOUS: PREVIOUS_PUSH_SECRET,
+        STREAMS_HMAC_KEY,
+      },
       { readyTimeoutMs: 120_000 },
     )
   }, 150_000)
@@ -107,6 +113,15 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
         /answered 401 \(invalid_signature\)/,
       )
       expect((await get('/', token)).status).toBe(200)
+    })
+
+    test('while the secret is rotated, a pusher still on the previous one is accepted', async () => {
+      const sid = `sid-rotation-${crypto.randomUUID()}`
+      const token = await infra.dev.mint({ sid })
+      await pushSink({ url: receiverUrl(), secret: PREVIOUS_PUSH_SECRET }).write([
+        { kind: 'revoke', anchor: sid, ttlMs: DAY },
+      ])
+      expect((await get('/', token)).status).toBe(401)
     })
 
     test('the receiver answers 405 to a GET', async () => {

@@ -30,6 +30,8 @@ interface Env {
   STREAMS_HMAC_KEY: string
   /** The secret `caracal-fetch feed --push` signs its batches with (CARACAL_FEED_PUSH_SECRET there too). */
   CARACAL_FEED_PUSH_SECRET: string
+  /** While the secret is rotated: the previous one, still accepted until every pusher has the new one. */
+  CARACAL_FEED_PUSH_SECRET_PREVIOUS?: string
   CARACAL_FEED_GROUP?: string
   CARACAL_FEED_CONSUMER?: string
   CARACAL_FEED_SINK?: string
@@ -77,7 +79,9 @@ const protectedApi = withCaracal(api, {
 let receive: ((request: Request) => Promise<Response>) | undefined
 
 function receiver(env: Env): (request: Request) => Promise<Response> {
-  receive ??= revocationReceiver({ store: revocationStore(env), secret: env.CARACAL_FEED_PUSH_SECRET })
+  const previous = env.CARACAL_FEED_PUSH_SECRET_PREVIOUS
+  const secret = previous ? [env.CARACAL_FEED_PUSH_SECRET, previous] : env.CARACAL_FEED_PUSH_SECRET
+  receive ??= revocationReceiver({ store: revocationStore(env), secret })
   return receive
 }
 

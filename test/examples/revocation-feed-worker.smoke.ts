@@ -6,11 +6,16 @@
  * - push: `pushSink` in this process POSTs signed batches over loopback HTTP to the Worker's
  *   `revocationReceiver` route, which writes KV; the Worker's `withCaracal` API reading that KV then
  *   refuses the revoked mandate;
+ * - the CLI: `caracal-fetch feed --push <receiver> --once`, reading the streams over TCP from the
+ *   real redis-server, pushes to the same route;
  * - cron: messages are XADDed, signed as Caracal's producers sign them, into a real redis-server that
  *   the Worker reads through the Upstash REST shim; `/__scheduled` runs the Worker's `scheduled()`
  *   (`RevocationFeed.pollOnce`), which writes KV; the API then refuses.
  */
+import { execFile } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { pushSink } from '../../src/feed.js'
 import { redisCommand } from '../support/redis-server.js'
@@ -20,6 +25,7 @@ const PUSH_SECRET = randomBytes(32).toString('hex')
 const PREVIOUS_PUSH_SECRET = randomBytes(32).toString('hex')
 const STREAMS_HMAC_KEY = randomBytes(32).toString('hex')
 const DAY = 86_400_000
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const REVOKE_STREAM = 'caracal.sessions.revoke'
 const EPOCH_STREAM = 'caracal.delegations.invalidate'
 // The local KV namespace outlives a run (.wrangler/state) and epochs never go down: each run's epochs
@@ -128,6 +134,31 @@ describe('edge-examples/revocation-feed-worker (npm run example:revocation-feed-
       const res = await get('/caracal/revocations')
       expect(res.status).toBe(405)
       expect(res.headers.get('allow')).toBe('POST')
+    })
+  })
+
+  describe('CLI: caracal-fetch feed --push -> revocationReceiver -> KV -> withCaracal', () => {
+    test('a signed stream message pushed by `caracal-fetch feed --push --once`: 401 session_revoked', async () => {
+      const sid = `sid-cli-${crypto.randomUUID()}`
+      const token = await infra.dev.mint({ sid })
+      expect((await get('/', token)).status).toBe(200)
+      await xadd(REVOKE_STREAM, { outbox_id: 'outbox-cli', zone_id: 'zone-smoke', session_id: sid, reason: 'x' })
+      const env = {
+        ...process.env,
+        CARACAL_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
+        STREAMS_HMAC_KEY,
+        CARACAL_FEED_PUSH_SECRET: PUSH_SECRET,
+        // Its own group: this deployment of the feed must see every message, whatever the cron took.
+        CARACAL_FEED_GROUP: 'smoke-cli-push',
+        CARACAL_FEED_CONSUMER: 'smoke-cli-1',
+      }
+      const run = await promisify(execFile)(process.execPath, [CLI, 'feed', '--push', receiverUrl(), '--once'], {
+        env,
+        timeout: 60_000,
+      })
+      const res = await get('/', token)
+      expect(res.status, `${run.stdout}\n--- worker output ---\n${example.output()}`).toBe(401)
+      expect(await res.json()).toMatchObject({ error: 'session_revoked' })
     })
   })
 

@@ -47,12 +47,17 @@ export function revocationWriteProblem(write: unknown): string | undefined {
   return undefined
 }
 
-/** The wire body of `writes`. Throws a `TypeError` naming the first malformed write. */
-export function encodePushBatch(where: string, writes: readonly RevocationWrite[]): string {
+/** Throws a `TypeError` naming the first malformed write of `writes`. */
+export function checkWrites(where: string, writes: readonly RevocationWrite[]): void {
+  if (!Array.isArray(writes)) throw new TypeError(`${where}: write() takes an array of writes`)
   writes.forEach((write, i) => {
     const problem = revocationWriteProblem(write)
     if (problem !== undefined) throw new TypeError(`${where}: writes[${i}] ${problem}`)
   })
+}
+
+/** The wire body of writes already checked with {@link checkWrites}. */
+export function encodePushBatch(writes: readonly RevocationWrite[]): string {
   return JSON.stringify({ writes })
 }
 

@@ -8,7 +8,7 @@
 import { rejectUnknownKeys } from '../option-keys.js'
 import { validateTimeout } from '../stores/types.js'
 import type { FetchLike } from '../verify/jwks.js'
-import { MAX_PUSH_WRITES, encodePushBatch } from './push-batch.js'
+import { MAX_PUSH_WRITES, checkWrites, encodePushBatch } from './push-batch.js'
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, importPushSecret, signPushBody } from './push-signature.js'
 import type { RevocationSink, RevocationWrite } from './sink.js'
 
@@ -103,7 +103,7 @@ export function pushSink(options: PushSinkOptions): RevocationSink {
   const now = options.now ?? Date.now
 
   async function post(writes: readonly RevocationWrite[]): Promise<void> {
-    const body = encoder.encode(encodePushBatch(WHERE, writes))
+    const body = encoder.encode(encodePushBatch(writes))
     const timestamp = Math.floor(now() / 1000)
     const signature = await signPushBody(await key, timestamp, body)
     const controller = new AbortController()
@@ -151,7 +151,8 @@ export function pushSink(options: PushSinkOptions): RevocationSink {
 
   return {
     async write(writes) {
-      if (!Array.isArray(writes)) throw new TypeError(`${WHERE}: write() takes an array of writes`)
+      // The whole batch first: a bad write found in a later request would leave earlier ones sent.
+      checkWrites(WHERE, writes)
       for (let i = 0; i < writes.length; i += maxWrites) await post(writes.slice(i, i + maxWrites))
     },
   }

@@ -160,6 +160,9 @@ describe('answers that are not an acknowledgement', () => {
     const sink = pushSink({ url, secret: SECRET })
     await expect(sink.write([revoke('')])).rejects.toThrow(/pushSink: writes\[0\] `anchor` must be a non-empty string/)
     await expect(sink.write('sid-1' as unknown as RevocationWrite[])).rejects.toThrow(TypeError)
+    // Found in the third request's share of the batch: still nothing sent.
+    const late = [...Array.from({ length: 600 }, (_, i) => revoke(`sid-${i}`)), revoke('delegation-epoch:z')]
+    await expect(sink.write(late)).rejects.toThrow(/writes\[600\] `anchor` must not start with "delegation-epoch:"/)
     expect(captured).toEqual([])
   })
 

@@ -7,6 +7,7 @@
  * sender sees as a failed batch, so it keeps the stream entries pending and sends them again. Replays
  * are harmless: a revocation mark is idempotent and a store never lowers an epoch.
  */
+import { rejectUnknownKeys } from '../option-keys.js'
 import type { MaybePromise, RevocationStore } from '../stores/types.js'
 import { MAX_PUSH_WRITES, coalesceWrites, decodePushBatch } from './push-batch.js'
 import {
@@ -16,7 +17,6 @@ import {
   parsePushTimestamp,
   verifyPushSignature,
 } from './push-signature.js'
-import { rejectUnknownKeys } from '../option-keys.js'
 import type { RevocationWrite } from './sink.js'
 
 /** The part of Caracal's store contract the receiver writes through (sync or async, as Caracal's SDK stores). */

@@ -11,6 +11,7 @@ import { equal, type ContractCase } from '../../contract/assert.js'
 import { runCases } from '../run-cases.js'
 import { servedCases, type ServedHandler, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Bun: {
   version: string
@@ -92,7 +93,7 @@ const quirks: ContractCase[] = [
 const filter = process.argv[2]
 const summary = await runCases(
   'bun',
-  [...portableSuites(), ...servedCases(bun), ...quirks],
+  [...portableSuites(), ...servedCases(bun), ...testingKitCases('Bun'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Bun ${Bun.version})`)

@@ -12,6 +12,7 @@ import { equal, rejects, type ContractCase } from '../../contract/assert.js'
 import { runCases } from '../run-cases.js'
 import { servedCases, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Deno: {
   version: { deno: string }
@@ -66,7 +67,7 @@ const quirks: ContractCase[] = [
 const filter = Deno.args[0]
 const summary = await runCases(
   'deno',
-  [...portableSuites(), ...servedCases(deno), ...quirks],
+  [...portableSuites(), ...servedCases(deno), ...testingKitCases('Deno'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Deno ${Deno.version.deno})`)

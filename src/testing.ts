@@ -23,3 +23,5 @@ export type {
   MintOptions,
 } from './testing/dev-issuer.js'
 export type { MandateClaims } from './testing/claims.js'
+export { connectDevSts } from './testing/dev-sts-client.js'
+export type { DevStsClient, DevStsClientOptions } from './testing/dev-sts-client.js'

@@ -7,6 +7,8 @@
  */
 import { parseFlags } from './cli-args.js'
 import { createDevIssuer, type DevSts } from './dev-issuer.js'
+import { wireClaims } from './claims.js'
+import { connectDevSts } from './dev-sts-client.js'
 import { assertLocalUrl } from './loopback.js'
 
 /** Where the subcommands write: stdout for results, stderr for the rest. */
@@ -158,31 +160,24 @@ export async function runMint(
   if (flags['client-id'] !== undefined) claims['client_id'] = flags['client-id']
   if (flags['agent-session-id'] !== undefined) claims['agent_session_id'] = flags['agent-session-id']
   if (flags.target !== undefined) claims['target'] = flags.target
-  const query = flags['expires-in'] === undefined ? '' : `?expires_in=${encodeURIComponent(flags['expires-in'])}`
-  const url = `${sts.href.replace(/\/+$/, '')}/mint${query}`
-  let response: Response
+  const expiresIn = flags['expires-in'] === undefined ? undefined : Number(flags['expires-in'])
+  if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
+    throw new TypeError(`${command}: --expires-in must be whole seconds, got ${JSON.stringify(flags['expires-in'])}`)
+  }
+  wireClaims(command, claims)
+  let token: string
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(claims),
-      redirect: 'error',
-    })
+    // Already checked above, with the message that names this command's flag.
+    const client = connectDevSts(sts.href, { dangerouslyAllowNonLoopback: true })
+    token = await client.mint(claims, expiresIn === undefined ? {} : { expiresIn })
   } catch (error) {
-    throw new Error(
-      `${command}: no dev STS answers at ${sts.origin} (${(error as Error).message}); start one with \`npx caracal-fetch dev-sts\``,
-      { cause: error },
-    )
+    const unreachable = /^no dev STS answers/.test((error as Error).message)
+    const hint = unreachable ? '; start one with `npx caracal-fetch dev-sts`' : ''
+    throw new Error(`${command}: ${(error as Error).message}${hint}`, { cause: error })
   }
-  const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error_description?: unknown }
-  if (!response.ok || typeof body.access_token !== 'string') {
-    const reason = typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`
-    throw new Error(`${command}: the dev STS at ${sts.origin} refused: ${reason}`)
-  }
-  output.out(body.access_token)
-  return body.access_token
+  output.out(token)
+  return token
 }
-
 function parseClaims(command: string, text: string): Record<string, unknown> {
   let claims: unknown
   try {

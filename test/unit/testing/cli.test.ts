@@ -100,7 +100,10 @@ describe('caracal-fetch dev-sts and mint', () => {
     )
     sts = await runDevSts(['--port', '0'], {}, capture())
     await expect(runMint(['--sts', sts!.issuer, '--claims', '{"scopes":"a"}'], {}, capture())).rejects.toThrow(
-      /refused: mint: unknown claim `scopes`; did you mean `scope`\?/,
+      'caracal-fetch mint: unknown claim `scopes`; did you mean `scope`?',
+    )
+    await expect(runMint(['--sts', sts!.issuer, '--expires-in', '0'], {}, capture())).rejects.toThrow(
+      /^caracal-fetch mint: the dev STS at http:\/\/127\.0\.0\.1:\d+ refused: expires_in must be whole seconds/,
     )
   })
 

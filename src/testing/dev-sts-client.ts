@@ -57,7 +57,8 @@ export function connectDevSts(url: string, options: DevStsClientOptions = {}): D
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
-        redirect: 'error',
+        // 'manual', not 'error' (which Workers refuse): a redirect is then a non-2xx, refused below.
+        redirect: 'manual',
       })
     } catch (error) {
       throw new Error(`no dev STS answers at ${sts.origin} (${(error as Error).message})`, { cause: error })

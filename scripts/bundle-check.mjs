@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Bundle check: the root entry (dist/index.js), bundled as an edge app would (esbuild, minified,
-// platform neutral, jose included), must hold no hono and no @upstash/redis code, and none of the
-// ./hono, ./upstash, ./cloudflare-kv, ./mcp or ./testing modules; those subpaths bundle on their own.
 // platform neutral, jose included), must hold no hono, no @upstash/redis and no redis (node-redis)
-// code, and none of the ./hono, ./upstash, ./cloudflare-kv, ./testing or ./feed modules; those
-// subpaths bundle on their own. No other subpath pulls in the feed, and the feed itself bundles
-// without any Redis client (its TCP client is loaded at run time, only for a redis:// source).
+// code, and none of the ./hono, ./upstash, ./cloudflare-kv, ./mcp, ./testing (the testing kit's
+// HTTP server and CLI included) or ./feed modules; those subpaths bundle on their own. No other
+// subpath pulls in the feed, and the feed itself bundles without any Redis client (its TCP client is
+// loaded at run time, only for a redis:// source).
 // Proof is twofold: esbuild's list of bundled inputs, and marker strings of each package searched
 // in the output (each marker is first shown to be found in a bundle that does include the package).
 // Prints the sizes and `bundle: N passed, N failed, 0 skipped`; `--write-docs <file>` rewrites the
@@ -78,6 +77,10 @@ const SUBPATH_MODULES = [
   'dist/feed.js',
   'dist/feed/feed.js',
   'dist/feed/sources/redis-tcp.js',
+  'dist/testing/dev-issuer.js',
+  'dist/testing/serve.js',
+  'dist/testing/sts-handler.js',
+  'dist/testing/cli.js',
   'dist/cli.js',
 ]
 
@@ -109,7 +112,10 @@ const controls = {
   hono: await bundle('node_modules/hono/dist/index.js'),
   '@upstash/redis': await bundle('dist/upstash.js'),
   redis: await bundleForNode('node_modules/redis/dist/index.js'),
+  testingServer: await bundle('dist/testing.js'),
 }
+// A string of the testing kit's server (src/testing/serve.ts) that nothing in the root entry says.
+const TESTING_SERVER_MARKER = 'closeAllConnections'
 
 const fromPackage = (inputs, name) => inputs.filter((p) => p.includes(`node_modules/${name}/`))
 check(fromPackage(rootBundle.inputs, 'jose').length > 0, 'the root bundle includes jose (nothing left external)')
@@ -121,6 +127,15 @@ for (const [name, marker] of Object.entries(MARKERS)) {
 for (const module of SUBPATH_MODULES) {
   check(!rootBundle.inputs.includes(module), `the root bundle does not include ${module}`)
 }
+check(
+  controls.testingServer.inputs.includes('dist/testing/serve.js') &&
+    controls.testingServer.text.includes(TESTING_SERVER_MARKER),
+  `caracal-fetch/testing bundles its server, marker "${TESTING_SERVER_MARKER}" found`,
+)
+check(
+  !rootBundle.text.includes(TESTING_SERVER_MARKER),
+  `the root bundle has no "${TESTING_SERVER_MARKER}" (testing server)`,
+)
 check(subpaths[0].inputs.includes('dist/hono.js'), 'caracal-fetch/hono bundles on its own')
 check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (types only)')
 check(subpaths[1].inputs.includes('dist/stores/upstash.js'), 'caracal-fetch/upstash bundles on its own')

@@ -13,6 +13,7 @@ import { servedCases, type ServedHandler, type ServingRuntime } from '../served.
 import { portableSuites } from '../suites.js'
 import { websocketCases } from '../websocket.js'
 import { bunUpgrades } from './websocket.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Bun: {
   version: string
@@ -94,7 +95,7 @@ const quirks: ContractCase[] = [
 const filter = process.argv[2]
 const summary = await runCases(
   'bun',
-  [...portableSuites(), ...servedCases(bun), ...websocketCases(bunUpgrades), ...quirks],
+  [...portableSuites(), ...servedCases(bun), ...websocketCases(bunUpgrades), ...testingKitCases('Bun'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Bun ${Bun.version})`)

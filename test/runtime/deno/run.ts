@@ -14,6 +14,7 @@ import { servedCases, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
 import { websocketCases } from '../websocket.js'
 import { denoUpgrades } from './websocket.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Deno: {
   version: { deno: string }
@@ -68,7 +69,7 @@ const quirks: ContractCase[] = [
 const filter = Deno.args[0]
 const summary = await runCases(
   'deno',
-  [...portableSuites(), ...servedCases(deno), ...websocketCases(denoUpgrades), ...quirks],
+  [...portableSuites(), ...servedCases(deno), ...websocketCases(denoUpgrades), ...testingKitCases('Deno'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Deno ${Deno.version.deno})`)

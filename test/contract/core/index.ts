@@ -6,7 +6,7 @@
  */
 import { MemoryRevocationStore, findMandate, getMandate, withCaracal, type CaracalOptions } from 'caracal-fetch'
 import { createDevIssuer, type DevIssuer } from 'caracal-fetch/testing'
-import { equal, match, ok, rejects, type ContractCase } from './assert.js'
+import { equal, match, ok, rejects, type ContractCase } from '../assert.js'
 
 const AUDIENCE = 'resource://billing-api'
 const ORIGIN = 'https://billing.example'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { getMandate, MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
+import { getMandate, MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { createDevIssuer } from '../../../src/testing.js'
 
 const AUDIENCE = 'resource://billing-api'
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { createDevIssuer } from '../../../src/testing.js'
 
 const AUDIENCE = 'resource://billing-api'
 const ok = () => new Response('ok')

@@ -4,9 +4,9 @@
  * never a crash), and the store's own bookkeeping must not drop a revocation.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type RevocationStore } from '../../src/index.js'
-import { UpstashRevocationStore } from '../../src/upstash.js'
-import { createDevIssuer, type DevIssuer } from '../../src/testing.js'
+import { MemoryRevocationStore, withCaracal, type RevocationStore } from '../../../src/index.js'
+import { UpstashRevocationStore } from '../../../src/upstash.js'
+import { createDevIssuer, type DevIssuer } from '../../../src/testing.js'
 
 const AUDIENCE = 'resource://billing-api'
 let dev: DevIssuer

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { startJwksServer, type JwksServer } from '../support/jwks-server.js'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { startJwksServer, type JwksServer } from '../../support/jwks-server.js'
 
 const AUDIENCE = 'resource://billing-api'
 let server: JwksServer

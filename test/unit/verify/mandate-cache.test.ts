@@ -1,19 +1,19 @@
 import { describe, expect, test, vi } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
-import { JwksCache, type JsonWebKeySet } from '../../src/verify/jwks.js'
-import { MandateCache, type MandateCacheOptions } from '../../src/verify/mandate-cache.js'
-import type { Mandate } from '../../src/verify/mandate.js'
-import type { VerifiedMandate } from '../../src/verify/verified.js'
-import { DEFAULTS } from '../../src/core/options.js'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { createDevIssuer } from '../../../src/testing.js'
+import { JwksCache, type JsonWebKeySet } from '../../../src/verify/jwks.js'
+import { MandateCache, type MandateCacheOptions } from '../../../src/verify/mandate-cache.js'
+import type { Mandate } from '../../../src/verify/mandate.js'
+import type { VerifiedMandate } from '../../../src/verify/verified.js'
+import { DEFAULTS } from '../../../src/core/options.js'
 
 const newCache = (limits: MandateCacheOptions = {}) => new MandateCache({ ...DEFAULTS.mandateCache, ...limits })
 
 // Count signature verifications: a cache hit must not reach the primitive.
 const counter = vi.hoisted(() => ({ verifies: 0 }))
 vi.mock('#signature', async () => {
-  const real = await vi.importActual<typeof import('../../src/verify/signature-node.js')>(
-    '../../src/verify/signature-node.js',
+  const real = await vi.importActual<typeof import('../../../src/verify/signature-node.js')>(
+    '../../../src/verify/signature-node.js',
   )
   return {
     primitive: {

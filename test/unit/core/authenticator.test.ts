@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { getMandate, MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
 import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { AUDIENCE, DEV_ZONE, bearerRequest, trusting } from '../../support/fixture.js'
 
 afterEach(() => {
   vi.unstubAllEnvs()
@@ -10,7 +9,7 @@ afterEach(() => {
 })
 
 async function setup() {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const dev = await createDevIssuer(DEV_ZONE)
   let fetches = 0
   const fetch = (input: string, init: RequestInit) => {
     fetches++
@@ -28,12 +27,12 @@ async function setup() {
       return memory.lookup(anchors, zone)
     },
   }
-  const req = (token: string) => new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } })
+  const req = (token: string) => bearerRequest(token)
   return {
     dev,
     memory,
     req,
-    options: { audience: AUDIENCE, issuer: dev.issuer, zoneId: dev.zoneId, fetch, revocations: store },
+    options: { ...trusting(dev), fetch, revocations: store },
     fetches: () => fetches,
     lookups: () => lookups,
     anchorsSeen: () => anchorsSeen,

@@ -1,21 +1,15 @@
 import { describe, expect, test } from 'vitest'
 import { getMandate, MemoryRevocationStore, withCaracal } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { devZone } from '../../support/dev-zone.js'
+import { AUDIENCE, ISSUER } from '../../support/fixture.js'
 
 async function setup() {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const zone = await devZone()
   const h = withCaracal((request) => Response.json(getMandate(request).scopes), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...zone.options,
     requiredScopes: ['billing:read'],
   })
-  const send = async (scope: string) =>
-    h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${await dev.mint({ scope })}` } }))
+  const send = async (scope: string) => h(await zone.request({ scope }))
   return { send }
 }
 
@@ -60,7 +54,7 @@ describe('scope tokens split only on whitespace all three Caracal verifiers agre
       expect(() =>
         withCaracal(() => new Response(), {
           audience: AUDIENCE,
-          issuer: 'https://sts.example',
+          issuer: ISSUER,
           zoneId: 'z',
           revocations: new MemoryRevocationStore(),
           requiredScopes: [`a${c}b`],

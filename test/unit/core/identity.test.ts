@@ -130,3 +130,26 @@ describe('on Workers the env arrives with each request', () => {
     expect((await broken(await req())).status).toBe(500)
   })
 })
+
+describe('where issuer, zone and audience come from, in order', () => {
+  test('on Workers the per-request env wins over process.env; options win over both', async () => {
+    const s = await devZone()
+    vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
+    vi.stubEnv('CARACAL_ZONE_ID', 'zone-from-process-env')
+    const fromEnv = withCaracal(() => new Response('ok'), { ...s.options, zoneId: undefined } as CaracalOptions)
+    expect((await fromEnv(await s.request(), { CARACAL_ZONE_ID: 'zone-a' })).status).toBe(200)
+    const other = await fromEnv(await s.request(), { CARACAL_ZONE_ID: 'zone-b' })
+    // zone-b's keys are asked for (the dev STS has none: 404), so the zone really came from this env.
+    expect(other.status).toBe(503)
+    const fromOptions = withCaracal(() => new Response('ok'), s.options)
+    expect((await fromOptions(await s.request(), { CARACAL_ZONE_ID: 'zone-b' })).status).toBe(200)
+  })
+
+  test('process.env wins over Deno.env', async () => {
+    const s = await devZone()
+    vi.stubEnv('CARACAL_ZONE_ID', 'zone-a')
+    vi.stubGlobal('Deno', { env: { get: () => 'zone-from-deno' } })
+    const h = withCaracal(() => new Response('ok'), { ...s.options, zoneId: undefined } as CaracalOptions)
+    expect((await h(await s.request())).status).toBe(200)
+  })
+})

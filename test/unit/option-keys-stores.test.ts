@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { MemoryRevocationStore } from '../../../src/index.js'
-import { UpstashRevocationStore } from '../../../src/upstash.js'
-import { KvRevocationStore } from '../../../src/cloudflare-kv.js'
+import { MemoryRevocationStore } from '../../src/index.js'
+import { UpstashRevocationStore } from '../../src/upstash.js'
+import { KvRevocationStore } from '../../src/cloudflare-kv.js'
 
 const redis = { mget: async () => [], set: async () => 'OK', eval: async () => 1 }
 const kv = { get: async () => null, put: async () => undefined }

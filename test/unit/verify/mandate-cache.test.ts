@@ -1,19 +1,20 @@
 import { describe, expect, test, vi } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
-import { JwksCache, type JsonWebKeySet } from '../../src/verify/jwks.js'
-import { MandateCache, type MandateCacheOptions } from '../../src/verify/mandate-cache.js'
-import type { Mandate } from '../../src/verify/mandate.js'
-import type { VerifiedMandate } from '../../src/verify/verified.js'
-import { DEFAULTS } from '../../src/core/options.js'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { createDevIssuer } from '../../../src/testing.js'
+import { JwksCache, type JsonWebKeySet } from '../../../src/verify/jwks.js'
+import { MandateCache, type MandateCacheOptions } from '../../../src/verify/mandate-cache.js'
+import type { Mandate } from '../../../src/verify/mandate.js'
+import type { VerifiedMandate } from '../../../src/verify/verified.js'
+import { DEFAULTS } from '../../../src/core/options.js'
+import { AUDIENCE, DEV_ZONE, ISSUER, ORIGIN, ZONE_ID, bearerRequest, trusting } from '../../support/fixture.js'
 
 const newCache = (limits: MandateCacheOptions = {}) => new MandateCache({ ...DEFAULTS.mandateCache, ...limits })
 
 // Count signature verifications: a cache hit must not reach the primitive.
 const counter = vi.hoisted(() => ({ verifies: 0 }))
 vi.mock('#signature', async () => {
-  const real = await vi.importActual<typeof import('../../src/verify/signature-node.js')>(
-    '../../src/verify/signature-node.js',
+  const real = await vi.importActual<typeof import('../../../src/verify/signature-node.js')>(
+    '../../../src/verify/signature-node.js',
   )
   return {
     primitive: {
@@ -26,24 +27,19 @@ vi.mock('#signature', async () => {
   }
 })
 
-const AUDIENCE = 'resource://billing-api'
-
 async function setup(overrides: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const dev = await createDevIssuer(DEV_ZONE)
   let clock = Date.now()
   const store = new MemoryRevocationStore()
   const handler = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
+    ...trusting(dev),
     revocations: store,
     now: () => clock,
     ...overrides,
   })
   /** The status of a request with this Authorization header. */
   const send = async (authorization: string, path = '/x') =>
-    (await handler(new Request(`https://api.example${path}`, { headers: { authorization } }))).status
+    (await handler(new Request(`${ORIGIN}${path}`, { headers: { authorization } }))).status
   const call = (token: string, path = '/x') => send(`Bearer ${token}`, path)
   counter.verifies = 0
   return { dev, store, call, send, advance: (ms: number) => (clock += ms), now: () => clock }
@@ -139,8 +135,8 @@ describe('the verified-mandate cache through withCaracal', () => {
     const build = (mandateCache: unknown) => () =>
       withCaracal(() => new Response('ok'), {
         audience: AUDIENCE,
-        issuer: 'https://sts.example',
-        zoneId: 'zone-a',
+        issuer: ISSUER,
+        zoneId: ZONE_ID,
         revocations: new MemoryRevocationStore(),
         mandateCache: mandateCache as CaracalOptions['mandateCache'],
       })
@@ -209,22 +205,21 @@ describe('cache lookups by fingerprint', () => {
 
 test('a cached mandate is dropped when its kid comes back naming other key material', async () => {
   // Two issuers, one kid: the JWKS first maps it to A's key, then (after a refetch) to B's.
-  const a = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
-  const b = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const a = await createDevIssuer(DEV_ZONE)
+  const b = await createDevIssuer(DEV_ZONE)
   for (const mandateCache of [undefined, false as const]) {
     let jwks = a.jwks
     let clock = Date.now()
     const handler = withCaracal(() => new Response('ok'), {
       audience: AUDIENCE,
-      issuer: 'https://sts.example',
-      zoneId: 'zone-a',
+      issuer: ISSUER,
+      zoneId: ZONE_ID,
       revocations: new MemoryRevocationStore(),
       now: () => clock,
       fetch: async () => Response.json(jwks, { headers: { 'cache-control': 'max-age=60' } }),
       ...(mandateCache === undefined ? {} : { mandateCache }),
     })
-    const call = async (token: string) =>
-      (await handler(new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } }))).status
+    const call = async (token: string) => (await handler(bearerRequest(token))).status
     const signedByA = await a.mint({}, { expiresIn: 900 })
     expect(await call(signedByA)).toBe(200)
     expect(await call(signedByA)).toBe(200) // cached, when the cache is on
@@ -364,13 +359,13 @@ describe('MandateCache lookup by Authorization header', () => {
 
 describe('JWKS key generation (what a cached mandate is checked against)', () => {
   test('changes when a kid stops naming its key object, and only then; -1 without current keys', async () => {
-    const a = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a' })
-    const b = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a' })
+    const a = await createDevIssuer(DEV_ZONE)
+    const b = await createDevIssuer(DEV_ZONE)
     let clock = 1_000_000_000_000
     let served: JsonWebKeySet = a.jwks
     const jwks = new JwksCache({
-      issuer: 'https://sts.example',
-      zoneId: 'zone-a',
+      issuer: ISSUER,
+      zoneId: ZONE_ID,
       fetch: async () => Response.json(served, { headers: { 'cache-control': 'max-age=60' } }),
       timeoutMs: 1000,
       cooldownMs: 0,

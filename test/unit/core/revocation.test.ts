@@ -4,17 +4,17 @@
  * never a crash), and the store's own bookkeeping must not drop a revocation.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type RevocationStore } from '../../src/index.js'
-import { UpstashRevocationStore } from '../../src/upstash.js'
-import { createDevIssuer, type DevIssuer } from '../../src/testing.js'
+import { MemoryRevocationStore, withCaracal, type RevocationStore } from '../../../src/index.js'
+import { UpstashRevocationStore } from '../../../src/upstash.js'
+import { createDevIssuer, type DevIssuer } from '../../../src/testing.js'
+import { DEV_ZONE, bearerRequest, trusting } from '../../support/fixture.js'
 
-const AUDIENCE = 'resource://billing-api'
 let dev: DevIssuer
 const unhandled: unknown[] = []
 const listener = (reason: unknown): void => void unhandled.push(reason)
 
 beforeEach(async () => {
-  dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  dev = await createDevIssuer(DEV_ZONE)
   unhandled.length = 0
   process.on('unhandledRejection', listener)
 })
@@ -29,10 +29,9 @@ function protect(revocations: RevocationStore) {
       calls++
       return new Response('ok')
     },
-    { audience: AUDIENCE, issuer: dev.issuer, zoneId: dev.zoneId, fetch: dev.fetch, revocations },
+    { ...trusting(dev), revocations },
   )
-  const call = async (claims: Record<string, unknown> = {}) =>
-    handler(new Request('https://api.example/x', { headers: { authorization: `Bearer ${await dev.mint(claims)}` } }))
+  const call = async (claims: Record<string, unknown> = {}) => handler(bearerRequest(await dev.mint(claims)))
   return { call, calls: () => calls }
 }
 
@@ -117,16 +116,11 @@ describe("a batch lookup's answer is checked before it is trusted", () => {
 test('a store that rejects with an object that cannot be turned into a string is 503, not 401', async () => {
   const reasons: string[] = []
   const handler = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
+    ...trusting(dev),
     revocations: { isRevoked: () => Promise.reject(Object.create(null)) },
     onError: (e) => void reasons.push(e.reason),
   })
-  const res = await handler(
-    new Request('https://api.example/x', { headers: { authorization: `Bearer ${await dev.mint()}` } }),
-  )
+  const res = await handler(bearerRequest(await dev.mint()))
   await expect503(res)
   expect(reasons).toEqual(['revocation store failed: [object Object]'])
 })
@@ -162,12 +156,7 @@ describe('MemoryRevocationStore when full', () => {
 })
 
 describe('deadlines a timer cannot wait for are refused at construction', () => {
-  const base = () => ({
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    revocations: new MemoryRevocationStore(),
-  })
+  const base = () => ({ ...trusting(dev), revocations: new MemoryRevocationStore() })
   test.each(['revocationTimeoutMs', 'jwksTimeoutMs'])('%s above 2^31 - 1 ms', (name) => {
     expect(() => withCaracal(() => new Response('ok'), { ...base(), [name]: 2 ** 31 })).toThrow(
       new RegExp(`\`${name}\` must be a positive number of milliseconds, at most 2147483647`),

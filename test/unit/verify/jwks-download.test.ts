@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { startJwksServer, type JwksServer } from '../support/jwks-server.js'
+import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { AUDIENCE, ZONE_ID } from '../../support/fixture.js'
+import { startJwksServer, type JwksServer } from '../../support/jwks-server.js'
 
-const AUDIENCE = 'resource://billing-api'
 let server: JwksServer
 let clock = Date.now()
 
@@ -24,7 +24,7 @@ function protect(overrides: Partial<CaracalOptions> = {}) {
     {
       audience: AUDIENCE,
       issuer: server.issuer,
-      zoneId: 'zone-a',
+      zoneId: ZONE_ID,
       revocations: new MemoryRevocationStore(),
       now: () => clock,
       ...overrides,

@@ -18,7 +18,7 @@ import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
 import { identityFor, type Identity } from './identity.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
-import { asCaracalError, renderRefusal } from './refusal.js'
+import { asCaracalError, renderRefusal, withChallengeScopes } from './refusal.js'
 import type { Revalidator } from './request-mandate.js'
 import {
   WELL_KNOWN_PATH,
@@ -28,7 +28,7 @@ import {
   type ServedMetadata,
 } from './resource-metadata.js'
 import { checkRevocation } from './revocation.js'
-import { checksFor, pathOf, scopesOfChecks } from './routes.js'
+import { checksFor, pathOf } from './routes.js'
 import { storeFromFactory } from './store.js'
 
 /**
@@ -67,6 +67,8 @@ export class Authenticator implements Revalidator {
   readonly #answersEarly: boolean
   readonly #identityHeader: string | undefined
   readonly #identities = new Map<string, IdentityContext>()
+  /** Whether a request's store or identity comes from its `env` (so `revalidate` needs that env). */
+  readonly needsEnv: boolean
   /** The one context of every request, once issuer, zone, audience and store are all fixed. */
   #sharedContext: RequestContext | undefined
 
@@ -78,6 +80,7 @@ export class Authenticator implements Revalidator {
     this.#matchesPaths = routes.exclude.length > 0 || routes.routes.length > 0
     this.#answersEarly = this.#config.allowPreflight || this.#config.resourceMetadata?.kind === 'served'
     this.#identityHeader = this.#config.identityHeader
+    this.needsEnv = this.#config.revocations.store === undefined || this.#config.identity.fixed === undefined
     // A bad audience for a served document is a construction error where the identity is known.
     if (this.#config.identity.fixed !== undefined) this.#identityContext(this.#config.identity.fixed)
   }
@@ -185,7 +188,8 @@ export class Authenticator implements Revalidator {
     const path = pathOf(request.url)
     if (!path.startsWith(WELL_KNOWN_PATH)) return undefined
     try {
-      const served = this.#contextFor(env).served!
+      // The identity only: a revocation store (perhaps built from env) has no part in the document.
+      const served = this.#identityContext(identityFor(this.#config.identity, env)).served!
       if (!isMetadataRequest(request.method, path, served)) return undefined
       return { kind: 'answered', response: metadataResponse(served, request.method) }
     } catch (caught) {
@@ -241,7 +245,7 @@ export class Authenticator implements Revalidator {
     render: RenderOptions,
     checks: readonly ResolvedRequirements[],
   ): AuthOutcome {
-    const error = challengeScopes(asCaracalError(caught), checks)
+    const error = withChallengeScopes(asCaracalError(caught), checks)
     return { kind: 'refused', error, response: renderRefusal(error, request, this.#config.onError, render) }
   }
 
@@ -297,25 +301,4 @@ export class Authenticator implements Revalidator {
     }
     return context
   }
-}
-
-/**
- * The scopes a challenge names: for a request without a token, those its route requires (the MCP
- * authorization spec asks for them on the 401); for `insufficient_scope`, all of them, not only
- * those of the one spelling of the path that failed, since a client asks for exactly these.
- */
-function challengeScopes(error: CaracalError, checks: readonly ResolvedRequirements[]): CaracalError {
-  if (error.code === 'missing_token') {
-    const scopes = scopesOfChecks(checks)
-    return scopes.length === 0
-      ? error
-      : new CaracalError('missing_token', error.reason, { requiredScopes: scopes, cause: error.cause })
-  }
-  if (error.code === 'insufficient_scope' && checks.length > 1) {
-    return new CaracalError('insufficient_scope', error.reason, {
-      requiredScopes: scopesOfChecks(checks),
-      missingScopes: error.missingScopes ?? [],
-    })
-  }
-  return error
 }

@@ -8,6 +8,8 @@ import type { VerifiedMandate } from '../verify/verified.js'
 
 /** What verified a request, asked again by `revalidate`: the core's Authenticator. */
 export interface Revalidator {
+  /** Whether `revalidate` needs the request's Workers `env` (a store or identity from it). */
+  readonly needsEnv: boolean
   revalidate(verified: VerifiedMandate, request: Request, env: unknown): Promise<CaracalError | undefined>
 }
 
@@ -38,7 +40,7 @@ export function attachMandate(request: Request, verified: VerifiedMandate, by: R
     const carrier = request as Carrier
     carrier[MANDATE] = verified
     carrier[VERIFIED_BY] = by
-    if (env !== undefined) carrier[ENV] = env
+    if (by.needsEnv) carrier[ENV] = env
   } catch {
     fallback.set(request, { verified, by, env })
   }

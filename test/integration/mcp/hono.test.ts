@@ -7,7 +7,9 @@ import { afterEach, expect, test } from 'vitest'
 import { Hono } from 'hono'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { caracal, mcpTools, type CaracalEnv } from 'caracal-fetch/hono'
+import { AutoApprovingProvider } from './auto-approving-provider.js'
 import { eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
 
 let harness: McpHarness | undefined
@@ -62,4 +64,23 @@ test('a whole session with every scope: GET SSE, the protected tool, DELETE', as
     ['POST', 'tools/call', 200],
     ['DELETE', undefined, 200],
   ])
+})
+
+test("the SDK client's step-up behind Hono: asks for the challenged scopes, and the new mandate is let through", async () => {
+  const h = (harness = await startMcpHarness(behindHono))
+  const provider = new AutoApprovingProvider({
+    access_token: await h.mint({ scope: 'mcp:tools' }),
+    token_type: 'Bearer',
+  })
+  const transport = new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: provider })
+  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  await client.connect(transport)
+  await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toBeInstanceOf(UnauthorizedError)
+  expect(provider.authorizationUrls.map((url) => url.searchParams.get('scope'))).toEqual(['mcp:tools mcp:admin'])
+  await transport.finishAuth(provider.code!)
+  expect((await client.callTool({ name: 'admin_reset', arguments: {} })).content).toEqual([
+    { type: 'text', text: 'reset done' },
+  ])
+  expect(h.exchanges.filter((e) => e.jsonRpcMethod === 'tools/call').map((e) => e.status)).toEqual([403, 200])
+  await client.close()
 })

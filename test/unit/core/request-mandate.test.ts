@@ -28,7 +28,7 @@ async function setup(extra: Partial<CaracalOptions> = {}) {
     exclude: ['/healthz'],
     ...extra,
   }
-  const handler = withCaracal((request: Request) => {
+  const handler = withCaracal((request: Request, _env?: unknown) => {
     requests.push(request)
     return new Response('ok')
   }, options)

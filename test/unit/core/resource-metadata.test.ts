@@ -142,7 +142,7 @@ describe('on Workers, from the request env', () => {
   test('the document and the challenge are built from the identity each request resolves', async () => {
     vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
     const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
-    const handler = withCaracal(() => new Response('handler'), {
+    const handler = withCaracal((_request: Request, _env: unknown) => new Response('handler'), {
       fetch: dev.fetch,
       revocations: new MemoryRevocationStore(),
       resourceMetadata: { resourceName: 'per env' },

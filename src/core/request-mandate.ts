@@ -22,12 +22,12 @@ const MANDATE: unique symbol = Symbol('caracal-fetch.mandate')
 const VERIFIED_BY: unique symbol = Symbol('caracal-fetch.verified-by')
 const ENV: unique symbol = Symbol('caracal-fetch.env')
 
-interface Record {
+interface CarriedMandate {
   readonly verified: VerifiedMandate
   readonly by: Revalidator
   readonly env: unknown
 }
-const fallback = new WeakMap<Request, Record>()
+const fallback = new WeakMap<Request, CarriedMandate>()
 
 type Carrier = Request & { [MANDATE]?: VerifiedMandate; [VERIFIED_BY]?: Revalidator; [ENV]?: unknown }
 
@@ -46,7 +46,7 @@ export function attachMandate(request: Request, verified: VerifiedMandate, by: R
   }
 }
 
-function recordOf(request: Request): Record | undefined {
+function recordOf(request: Request): CarriedMandate | undefined {
   const verified = (request as Carrier)[MANDATE]
   if (verified !== undefined)
     return { verified, by: (request as Carrier)[VERIFIED_BY]!, env: (request as Carrier)[ENV] }

@@ -1,8 +1,9 @@
-/** The root entry: `withCaracal`, `getMandate`, the memory store, errors and types. No Hono or Upstash code. */
+/** The root entry: `withCaracal`, `getMandate`, `revalidate`, the memory store, errors and types. No Hono or Upstash code. */
 export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
-export { getMandate, findMandate } from './core/request-mandate.js'
+export { getMandate, findMandate, revalidate } from './core/request-mandate.js'
+export type { ResourceMetadataDocument } from './core/resource-metadata.js'
 export { MemoryRevocationStore } from './stores/memory.js'
 export type { MemoryRevocationStoreOptions } from './stores/memory.js'
 export type { RevocationStore, BatchRevocationStore, RevocationStatus, MaybePromise } from './stores/types.js'

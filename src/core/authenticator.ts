@@ -87,7 +87,8 @@ export class Authenticator {
    * `authenticate` would have: reported to `onError`, rendered with the same options.
    */
   refuse(error: CaracalError, request: Request): Response {
-    return renderRefusal(error, request, this.#config.onError, this.#config.render)
+    const { onError, render, deploymentLog } = this.#config
+    return renderRefusal(error, request, onError, render, deploymentLog)
   }
 
   /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */

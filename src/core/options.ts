@@ -9,6 +9,7 @@ import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '
 import { httpsUrlProblem } from '../http/urls.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
+import { resolveDeploymentLog, type DeploymentLog, type DeploymentLogger } from './deployment-log.js'
 import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
@@ -57,6 +58,13 @@ export interface CaracalOptions extends Requirements {
    * promise it returns rejects with, is ignored; the response does not wait for it.
    */
   onError?: ErrorHook
+  /**
+   * Where refusals that point at the deployment (5xx: JWKS or revocation store unreachable,
+   * misconfiguration) are logged, each distinct cause at most once a minute; 401/403 are never
+   * logged. An object with `warn` or a function; `false` logs nothing.
+   * @default `console.warn`, unless `onError` is given
+   */
+  logger?: false | DeploymentLogger
   /** Deadline of one JWKS fetch, in ms. @default 3000 */
   jwksTimeoutMs?: number
   /** Least time between two JWKS refetches caused by unknown `kid`s, in ms. @default 30_000 */
@@ -96,6 +104,7 @@ const OWN_KEYS = Object.keys({
   exclude: true,
   resourceMetadata: true,
   onError: true,
+  logger: true,
   jwksTimeoutMs: true,
   jwksCooldownMs: true,
   jwksMaxStaleMs: true,
@@ -130,6 +139,8 @@ export interface ResolvedCaracalOptions {
   readonly mandateCache: Readonly<Required<MandateCacheOptions>> | false
   readonly render: RenderOptions
   readonly onError: ErrorHook | undefined
+  /** The log of 5xx refusals, when there is one (see the `logger` option). */
+  readonly deploymentLog: DeploymentLog | undefined
   readonly now: () => number
 }
 
@@ -202,6 +213,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
   checkFunction(where, 'now', options.now)
   const revocations = resolveStoreSource(where, options.revocations)
   const identity = resolveIdentity(where, options)
+  const now = options.now ?? Date.now
   return Object.freeze({
     where,
     routes,
@@ -218,6 +230,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
     mandateCache,
     render: Object.freeze({ resourceMetadata: options.resourceMetadata }),
     onError: options.onError,
-    now: options.now ?? Date.now,
+    deploymentLog: resolveDeploymentLog(where, options.logger, options.onError !== undefined, now),
+    now,
   })
 }

@@ -93,7 +93,7 @@ for (const module of SUBPATH_MODULES) {
   check(!rootBundle.inputs.includes(module), `the root bundle does not include ${module}`)
 }
 check(subpaths[0].inputs.includes('dist/hono.js'), 'caracal-fetch/hono bundles on its own')
-check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (hono and hono/http-exception stay the app'"'"'s)')
+check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (hono/http-exception stays external, like hono)')
 check(subpaths[1].inputs.includes('dist/stores/upstash.js'), 'caracal-fetch/upstash bundles on its own')
 check(
   controls['@upstash/redis'].inputs.some((p) => p.includes('node_modules/@upstash/redis/')),

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundle check: the root entry (dist/index.js), bundled as an edge app would (esbuild, minified,
-// platform neutral, jose included), must hold no hono and no @upstash/redis code, and none of the
-// ./hono, ./upstash, ./cloudflare-kv, ./mcp or ./testing modules; those subpaths bundle on their own.
+// platform neutral, jose included), must hold no hono, no @upstash/redis and no @opentelemetry code,
+// and none of the ./hono, ./upstash, ./cloudflare-kv, ./mcp, ./otel or ./testing modules; those
+// subpaths bundle on their own.
 // Proof is twofold: esbuild's list of bundled inputs, and marker strings of each package searched
 // in the output (each marker is first shown to be found in a bundle that does include the package).
 // Prints the sizes and `bundle: N passed, N failed, 0 skipped`; `--write-docs <file>` rewrites the
@@ -41,6 +42,7 @@ async function bundle(entry, external = []) {
 const MARKERS = {
   hono: 'Context is not finalized',
   '@upstash/redis': 'UPSTASH_DISABLE_TELEMETRY',
+  '@opentelemetry/api': 'opentelemetry.js.api',
 }
 const SUBPATH_MODULES = [
   'dist/hono.js',
@@ -52,6 +54,7 @@ const SUBPATH_MODULES = [
   'dist/mcp.js',
   'dist/mcp/json-rpc.js',
   'dist/mcp/tool-requirements.js',
+  'dist/otel.js',
 ]
 
 let passed = 0
@@ -74,12 +77,14 @@ const subpaths = [
   await bundle('dist/upstash.js', ['@upstash/redis']),
   await bundle('dist/cloudflare-kv.js'),
   await bundle('dist/mcp.js'),
+  await bundle('dist/otel.js', ['@opentelemetry/api']),
 ]
 // Positive controls: bundles that do contain each package, so a marker that is never found cannot
 // pass the check by accident.
 const controls = {
   hono: await bundle('node_modules/hono/dist/index.js'),
   '@upstash/redis': await bundle('dist/upstash.js'),
+  '@opentelemetry/api': await bundle('dist/otel.js'),
 }
 
 const fromPackage = (inputs, name) => inputs.filter((p) => p.includes(`node_modules/${name}/`))
@@ -101,6 +106,17 @@ check(
 )
 
 check(subpaths[3].inputs.includes('dist/mcp/json-rpc.js'), 'caracal-fetch/mcp bundles on its own')
+check(subpaths[4].inputs.includes('dist/otel.js'), 'caracal-fetch/otel bundles on its own')
+check(
+  fromPackage(subpaths[4].inputs, '@opentelemetry/api').length === 0,
+  'caracal-fetch/otel leaves @opentelemetry/api to the app',
+)
+check(
+  fromPackage(controls['@opentelemetry/api'].inputs, '@opentelemetry/api').length > 0,
+  'caracal-fetch/otel reaches @opentelemetry/api',
+)
+// The observation hooks' names reach the root (they are options); the span names must not.
+check(!rootBundle.text.includes('caracal.verify'), 'the root bundle has no span names (caracal-fetch/otel only)')
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
@@ -109,6 +125,7 @@ const rows = [
   ['`caracal-fetch/upstash` (@upstash/redis external)', subpaths[1]],
   ['`caracal-fetch/cloudflare-kv`', subpaths[2]],
   ['`caracal-fetch/mcp` (with the core)', subpaths[3]],
+  ['`caracal-fetch/otel` (@opentelemetry/api external)', subpaths[4]],
 ]
 const table = [
   '| entry | minified | gzipped |',

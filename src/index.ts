@@ -3,6 +3,13 @@ export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
 export type { DeploymentLogger, DeploymentLogDetails } from './core/deployment-log.js'
+export type {
+  VerifiedHook,
+  VerificationTimings,
+  Telemetry,
+  VerificationTrace,
+  VerificationResult,
+} from './core/observe.js'
 export { getMandate, findMandate } from './core/request-mandate.js'
 export { MemoryRevocationStore } from './stores/memory.js'
 export type { MemoryRevocationStoreOptions } from './stores/memory.js'

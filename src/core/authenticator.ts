@@ -13,6 +13,7 @@ import { checkRequirements, type ResolvedRequirements } from '../verify/requirem
 import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
 import { identityFor } from './identity.js'
+import { callIgnoringFailure, elapsedClock, type Observation } from './observe.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
 import { asCaracalError, renderRefusal } from './refusal.js'
 import { checkRevocation } from './revocation.js'
@@ -32,6 +33,12 @@ const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
 
 /** Verifiers kept per issuer+zone+audience when those come from each request's `env`. */
 const MAX_VERIFIERS = 16
+
+/** What the observed path learns along the way, for `onVerified` and the trace. */
+interface Probe {
+  cacheHit: boolean
+  storeMs: number
+}
 
 interface RequestContext {
   readonly verifier: MandateVerifier
@@ -66,6 +73,8 @@ export class Authenticator {
       if (found === undefined) return EXCLUDED
       checks = found
     }
+    const observation = this.#config.observation
+    if (observation !== undefined) return this.#authenticateObserved(request, env, checks, observation)
     // No closure on the synchronous path (each continuation is a method of its own), so a cached
     // mandate costs no captured-variable scope per request.
     try {
@@ -94,6 +103,87 @@ export class Authenticator {
   /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */
   async warmup(env?: unknown): Promise<void> {
     await this.#contextFor(env).verifier.jwks.load()
+  }
+
+  /** `authenticate` with timings taken and reported: only when `onVerified` or `telemetry` is set. */
+  #authenticateObserved(
+    request: Request,
+    env: unknown,
+    checks: readonly ResolvedRequirements[],
+    observation: Observation,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    const started = elapsedClock()
+    const probe: Probe = { cacheHit: false, storeMs: 0 }
+    const trace = observation.telemetry?.startVerification(request)
+    const outcome =
+      trace === undefined
+        ? this.#observedPipeline(request, env, checks, probe)
+        : trace.run(() => this.#observedPipeline(request, env, checks, probe))
+    const finish = (done: AuthOutcome): AuthOutcome => {
+      const timings = { totalMs: elapsedClock() - started, cacheHit: probe.cacheHit, storeMs: probe.storeMs }
+      const { onVerified } = observation
+      if (done.kind === 'verified' && onVerified !== undefined) {
+        callIgnoringFailure(() => onVerified(done.mandate, request, timings))
+      }
+      if (trace !== undefined) {
+        const error = done.kind === 'refused' ? done.error : undefined
+        callIgnoringFailure(() => trace.end({ outcome: error === undefined ? 'verified' : 'refused', error, timings }))
+      }
+      return done
+    }
+    return isPromise(outcome) ? outcome.then(finish) : finish(outcome)
+  }
+
+  #observedPipeline(
+    request: Request,
+    env: unknown,
+    checks: readonly ResolvedRequirements[],
+    probe: Probe,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    try {
+      const { verifier, store } = this.#contextFor(env)
+      const header = request.headers.get('authorization')
+      const now = this.#config.now()
+      let cached = header === null ? undefined : verifier.cachedByHeader(header, now)
+      let token: string | undefined
+      if (cached === undefined) cached = verifier.cachedByToken((token = extractBearer(header)), now)
+      probe.cacheHit = cached !== undefined
+      const verified = cached ?? verifier.verify(token!, now)
+      const authorize = (mandate: VerifiedMandate) => this.#authorizeTimed(mandate, checks, store, request, probe)
+      return isPromise(verified)
+        ? verified.then(authorize, (caught: unknown) => this.#refused(caught, request))
+        : authorize(verified)
+    } catch (caught) {
+      return this.#refused(caught, request)
+    }
+  }
+
+  /** `#authorize`, with the revocation lookup timed. */
+  #authorizeTimed(
+    verified: VerifiedMandate,
+    checks: readonly ResolvedRequirements[],
+    store: RevocationStore,
+    request: Request,
+    probe: Probe,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    const timed = (): void => {
+      probe.storeMs = elapsedClock() - started
+    }
+    let started = 0
+    try {
+      for (const check of checks) checkRequirements(verified.mandate, check)
+      started = elapsedClock()
+      const revocation = checkRevocation(store, verified, this.#config.revocationTimeoutMs)
+      timed()
+      if (revocation === undefined) return verified
+      return revocation.then(
+        () => (timed(), verified),
+        (caught: unknown) => (timed(), this.#refused(caught, request)),
+      )
+    } catch (caught) {
+      if (started !== 0) timed()
+      return this.#refused(caught, request)
+    }
   }
 
   #authorizeWhenVerified(
@@ -160,11 +250,16 @@ export class Authenticator {
     let verifier = this.#verifiers.get(key)
     if (verifier === undefined) {
       if (this.#verifiers.size >= MAX_VERIFIERS) this.#verifiers.clear()
-      const { jwks, mandateCache, identity: config, now } = this.#config
+      const { jwks, mandateCache, identity: config, now, observation } = this.#config
+      const wrapJwksFetch = observation?.telemetry?.wrapJwksFetch
       const keys = new JwksCache({
         issuer: identity.issuer,
         zoneId: identity.zoneId,
         ...jwks,
+        fetch:
+          wrapJwksFetch === undefined || jwks.staticJwks !== undefined
+            ? jwks.fetch
+            : wrapJwksFetch.call(observation!.telemetry, jwks.fetch ?? ((input, init) => fetch(input, init))),
         // On Workers a pending fetch belongs to the request that started it.
         shareInflight: !config.perRequestEnv,
         now,

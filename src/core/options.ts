@@ -9,6 +9,7 @@ import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '
 import { httpsUrlProblem } from '../http/urls.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
+import { resolveObservation, type Observation, type Telemetry, type VerifiedHook } from './observe.js'
 import { resolveDeploymentLog, type DeploymentLog, type DeploymentLogger } from './deployment-log.js'
 import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
@@ -65,6 +66,16 @@ export interface CaracalOptions extends Requirements {
    * @default `console.warn`, unless `onError` is given
    */
   logger?: false | DeploymentLogger
+  /**
+   * Receives every verified request with its mandate and timings (total, cache hit, store), for
+   * metrics. Throws and rejections are ignored. @default undefined (no timing is taken)
+   */
+  onVerified?: VerifiedHook
+  /**
+   * Tracing: one span per verification, JWKS downloads as child spans. Pass `tracing()` from
+   * `caracal-fetch/otel` (OpenTelemetry). @default undefined (no tracing code runs)
+   */
+  telemetry?: Telemetry
   /** Deadline of one JWKS fetch, in ms. @default 3000 */
   jwksTimeoutMs?: number
   /** Least time between two JWKS refetches caused by unknown `kid`s, in ms. @default 30_000 */
@@ -105,6 +116,8 @@ const OWN_KEYS = Object.keys({
   resourceMetadata: true,
   onError: true,
   logger: true,
+  onVerified: true,
+  telemetry: true,
   jwksTimeoutMs: true,
   jwksCooldownMs: true,
   jwksMaxStaleMs: true,
@@ -141,6 +154,8 @@ export interface ResolvedCaracalOptions {
   readonly onError: ErrorHook | undefined
   /** The log of 5xx refusals, when there is one (see the `logger` option). */
   readonly deploymentLog: DeploymentLog | undefined
+  /** `onVerified` and `telemetry`, or undefined when neither is set. */
+  readonly observation: Observation | undefined
   readonly now: () => number
 }
 
@@ -214,6 +229,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
   const revocations = resolveStoreSource(where, options.revocations)
   const identity = resolveIdentity(where, options)
   const now = options.now ?? Date.now
+  const observation = resolveObservation(where, options.onVerified, options.telemetry)
   return Object.freeze({
     where,
     routes,
@@ -231,6 +247,7 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
     render: Object.freeze({ resourceMetadata: options.resourceMetadata }),
     onError: options.onError,
     deploymentLog: resolveDeploymentLog(where, options.logger, options.onError !== undefined, now),
+    observation,
     now,
   })
 }

@@ -69,8 +69,9 @@ const verifiedBy = new WeakMap<Request, Authenticator>()
  * Verifies the Caracal mandate of every request it sees, with the options of `withCaracal`
  * (`routes` and `exclude` included). A refused request gets Caracal's 401/403/503 and the chain
  * stops: the response is thrown as an `HTTPException` (`err.getResponse()` is it), so an
- * `app.onError` sees it, and without one Hono sends it as it is; an excluded path goes on unverified; a verified one goes on with `c.var.caracal` set (and
- * `getMandate(c.req.raw)` working). The Workers `env` is `c.env`.
+ * `app.onError` sees it, and without one Hono sends it as it is. An excluded path goes on
+ * unverified; a verified one goes on with `c.var.caracal` set (and `getMandate(c.req.raw)`
+ * working). The Workers `env` is `c.env`.
  *
  * @example
  * ```ts

@@ -13,7 +13,7 @@ import { checkRequirements, type ResolvedRequirements } from '../verify/requirem
 import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
 import { identityFor } from './identity.js'
-import { callIgnoringFailure, elapsedClock, type Observation } from './observe.js'
+import { callIgnoringFailure, elapsedClock, startTrace, type Observation } from './observe.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
 import { asCaracalError, renderRefusal } from './refusal.js'
 import { checkRevocation } from './revocation.js'
@@ -114,7 +114,7 @@ export class Authenticator {
   ): AuthOutcome | Promise<AuthOutcome> {
     const started = elapsedClock()
     const probe: Probe = { cacheHit: false, storeMs: 0 }
-    const trace = observation.telemetry?.startVerification(request)
+    const trace = startTrace(observation, request)
     const outcome =
       trace === undefined
         ? this.#observedPipeline(request, env, checks, probe)
@@ -166,10 +166,10 @@ export class Authenticator {
     request: Request,
     probe: Probe,
   ): AuthOutcome | Promise<AuthOutcome> {
+    let started: number | undefined
     const timed = (): void => {
-      probe.storeMs = elapsedClock() - started
+      if (started !== undefined) probe.storeMs = elapsedClock() - started
     }
-    let started = 0
     try {
       for (const check of checks) checkRequirements(verified.mandate, check)
       started = elapsedClock()
@@ -181,7 +181,7 @@ export class Authenticator {
         (caught: unknown) => (timed(), this.#refused(caught, request)),
       )
     } catch (caught) {
-      if (started !== 0) timed()
+      timed()
       return this.#refused(caught, request)
     }
   }

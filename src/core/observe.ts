@@ -89,6 +89,16 @@ export function resolveObservation(where: string, onVerified: unknown, telemetry
 export const elapsedClock: () => number =
   typeof globalThis.performance?.now === 'function' ? () => performance.now() : () => Date.now()
 
+/** The trace of one verification, if tracing is on and the tracer did not throw (it must not refuse a request). */
+export function startTrace(observation: Observation, request: Request): VerificationTrace | undefined {
+  if (observation.telemetry === undefined) return undefined
+  try {
+    return observation.telemetry.startVerification(request)
+  } catch {
+    return undefined
+  }
+}
+
 /** Calls a user hook so that neither its throw nor its rejection can change the response. */
 export function callIgnoringFailure(run: () => unknown): void {
   try {

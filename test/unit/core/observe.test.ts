@@ -102,6 +102,22 @@ describe('onVerified', () => {
     }
   })
 
+  test('a tracer that throws does not refuse the request', async () => {
+    const { dev, seen, options } = await setup({
+      telemetry: {
+        startVerification() {
+          throw new Error('tracer broken')
+        },
+      },
+    })
+    const handler = withCaracal(() => new Response('ok'), options)
+    const res = await handler(
+      new Request('https://api.example/', { headers: { authorization: `Bearer ${await dev.mint()}` } }),
+    )
+    expect(res.status).toBe(200)
+    expect(seen).toHaveLength(1)
+  })
+
   test('works in the Hono middleware too', async () => {
     const { dev, seen, options } = await setup()
     const app = new Hono().use(caracal(options)).get('/', (c) => c.text(c.var.caracal.sub))

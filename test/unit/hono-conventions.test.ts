@@ -137,7 +137,8 @@ describe('a caracal() refusal is an HTTPException carrying the prepared response
 })
 
 describe('c.var.caracal without a Variables generic', () => {
-  test('is typed in a plain new Hono() under tsc --strict (ContextVariableMap)', () => {
+  // A whole TypeScript program: slow on a loaded machine, hence the generous deadline.
+  test('is typed in a plain new Hono() under tsc --strict (ContextVariableMap)', { timeout: 120_000 }, () => {
     const fixture = fileURLToPath(new URL('./fixtures/hono-plain-types.ts', import.meta.url))
     const program = ts.createProgram([fixture], {
       strict: true,

@@ -69,6 +69,8 @@ const SUBPATH_MODULES = [
   'dist/hono.js',
   'dist/upstash.js',
   'dist/stores/upstash.js',
+  'dist/stores/upstash-client.js',
+  'dist/stores/upstash-scripts.js',
   'dist/cloudflare-kv.js',
   'dist/stores/cloudflare-kv.js',
   'dist/testing.js',

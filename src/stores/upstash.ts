@@ -15,23 +15,22 @@
  * - Writes are rare: `markRevoked` is one SET with PX; `markDelegationEpoch` is one EVAL of a
  *   script that raises the epoch on the server, so concurrent raises cannot lower it.
  *
- * `@upstash/redis` is imported for its types only. The client is injected; `fromEnv()` is the one
- * place that loads the package, lazily, so this module can be bundled without it.
+ * The client is injected; `fromEnv()` builds one in upstash-client.ts, the one place that loads
+ * `@upstash/redis`, lazily, so this module can be bundled without it.
  */
 import { rejectUnknownKeys } from '../option-keys.js'
-import type { Redis } from '@upstash/redis'
-import { fromBindings, fromGlobalEnv, isWorkers } from '../env.js'
+import { isWorkers } from '../env.js'
 import { withDeadline } from '../async.js'
-import { isLoopback } from '../http/urls.js'
 import { validateTimeout } from '../option-values.js'
 import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
 import { firstRevoked, isStored, parseEpoch } from './status.js'
 import type { BatchRevocationStore, RevocationMark, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
 import { CoalescedMget } from './coalesced-mget.js'
+import { clientFromEnv, isClient, type UpstashRedisClient } from './upstash-client.js'
+import { MARK_MANY, markManyCall, RAISE_EPOCH } from './upstash-scripts.js'
 
-/** The part of an `@upstash/redis` `Redis` client the store uses. */
-export type UpstashRedisClient = Pick<Redis, 'mget' | 'set' | 'eval'>
+export type { UpstashRedisClient }
 
 /** Options of `UpstashRevocationStore`. */
 export interface UpstashRevocationStoreOptions {
@@ -70,50 +69,8 @@ const UPSTASH_STORE_KEYS = Object.keys({
   coalesceLookups: true,
 } satisfies Record<keyof UpstashRevocationStoreOptions, true>)
 
-const ENV_URL = 'UPSTASH_REDIS_REST_URL'
-const ENV_TOKEN = 'UPSTASH_REDIS_REST_TOKEN'
-
-// Raises the epoch only when the new one is greater, in one server-side step: two writers racing
-// cannot lower it, and a stored value that is not a decimal integer is reported, not overwritten.
-const RAISE_EPOCH = `local current = redis.call('GET', KEYS[1])
-if current then
-  if not string.match(current, '^%d+$') then
-    return redis.error_reply('stored delegation epoch is not an integer')
-  end
-  if tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`
-
-// Many marks in one request (the revocation feed's batches). Every epoch key is checked before
-// anything is written, so a batch refused for a corrupt epoch writes nothing.
-const MARK_MANY = `for i, key in ipairs(KEYS) do
-  if ARGV[3 * i - 2] == 'e' then
-    local current = redis.call('GET', key)
-    if current and not string.match(current, '^%d+$') then
-      return redis.error_reply('stored delegation epoch is not an integer: ' .. key)
-    end
-  end
-end
-for i, key in ipairs(KEYS) do
-  local kind, value, px = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
-  if kind == 'r' then
-    redis.call('SET', key, '1', 'PX', px)
-  else
-    local current = redis.call('GET', key)
-    if not current or tonumber(current) < tonumber(value) then redis.call('SET', key, value, 'PX', px) end
-  end
-end
-return #KEYS`
-
 function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
-}
-
-function isClient(value: unknown): value is UpstashRedisClient {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return typeof v['mget'] === 'function' && typeof v['set'] === 'function' && typeof v['eval'] === 'function'
 }
 
 /**
@@ -180,64 +137,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
    */
   static fromEnv(env?: unknown, options: UpstashRevocationStoreOptions = {}): UpstashRevocationStore {
     UpstashRevocationStore.#check(options)
-    const read = (name: string): string => {
-      const value = env === undefined ? fromGlobalEnv(name) : fromBindings(env, name)
-      if (value === undefined) {
-        throw new TypeError(
-          `UpstashRevocationStore.fromEnv: ${name} is not set; set it${env === undefined ? '' : ' in the env you passed'}, or pass a Redis client to new UpstashRevocationStore(redis)`,
-        )
-      }
-      return value
-    }
-    const url = read(ENV_URL)
-    const token = read(ENV_TOKEN)
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(url)
-    } catch {
-      parsed = undefined
-    }
-    if (
-      parsed === undefined ||
-      !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopback(parsed.hostname)))
-    ) {
-      throw new TypeError(
-        `UpstashRevocationStore.fromEnv: ${ENV_URL} must be an https: URL (http: only on loopback), got ${JSON.stringify(url.slice(0, 80))}`,
-      )
-    }
-    const timeoutMs = options.timeoutMs ?? 1000
-    const timeout = (AbortSignal as { timeout?: (ms: number) => AbortSignal }).timeout
-    const client = import('@upstash/redis').then(
-      ({ Redis: RedisClient }) =>
-        new RedisClient({
-          url,
-          token,
-          // One attempt per call. `retry: false` is not that: @upstash/redis 1.39 reads it as
-          // `attempts: 1` and loops `i <= attempts`, so a network error is tried twice.
-          retry: { retries: 0 },
-          enableAutoPipelining: false,
-          automaticDeserialization: false,
-          // A function, so each request gets a fresh deadline and an abort rejects (the client
-          // turns an already-aborted fixed signal into a successful "Aborted" result).
-          ...(typeof timeout === 'function' ? { signal: () => timeout.call(AbortSignal, timeoutMs) } : {}),
-        }),
-      (error: unknown) => {
-        throw new Error(
-          'UpstashRevocationStore.fromEnv: cannot load @upstash/redis; install it (npm i @upstash/redis)',
-          {
-            cause: error,
-          },
-        )
-      },
-    )
-    // Loading starts now; a failure surfaces on each call (and so as a 503), not as an unhandled rejection.
-    client.catch(() => {})
-    const lazy = {
-      mget: (...keys: string[]) => client.then((r) => r.mget(...keys)),
-      set: (key: string, value: string, opts: { px: number }) => client.then((r) => r.set(key, value, opts)),
-      eval: (script: string, keys: string[], args: string[]) => client.then((r) => r.eval(script, keys, args)),
-    }
-    return new UpstashRevocationStore(lazy as unknown as UpstashRedisClient, options)
+    return new UpstashRevocationStore(clientFromEnv(env, options.timeoutMs ?? 1000), options)
   }
 
   static #check(options: UpstashRevocationStoreOptions): void {
@@ -309,20 +209,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
    * raised as `markDelegationEpoch` would. The revocation feed writes its batches with it.
    */
   async markMany(marks: readonly RevocationMark[]): Promise<void> {
-    const keys: string[] = []
-    const args: string[] = []
-    for (const mark of marks) {
-      validateTtl('UpstashRevocationStore.markMany', mark.ttlMs)
-      if (mark.kind === 'revoke') {
-        validateAnchor('UpstashRevocationStore.markMany', mark.anchor)
-        keys.push(revokedKey(this.#prefix, mark.anchor))
-        args.push('r', '1', String(this.#px(mark.ttlMs)))
-      } else {
-        validateEpoch('UpstashRevocationStore.markMany', mark.zoneId, mark.epoch)
-        keys.push(epochKey(this.#prefix, mark.zoneId))
-        args.push('e', String(mark.epoch), String(this.#px(mark.ttlMs)))
-      }
-    }
+    const { keys, args } = markManyCall(this.#prefix, marks, (ttlMs) => this.#px(ttlMs))
     if (keys.length === 0) return
     const reply = await this.#call('EVAL', (r) => r.eval(MARK_MANY, keys, args))
     if (Number(reply) !== keys.length) {

@@ -123,7 +123,7 @@ export async function runFeedBench({ quick = false, log = (line) => process.stdo
 
     // --- latency: XADD -> first 401 ------------------------------------------------------------
     const dev = await createDevIssuer({
-      issuer: 'https://sts.bench',
+      issuer: 'https://sts.example',
       zoneId: 'zone-bench',
       audience: 'resource://bench',
     })

@@ -12,12 +12,13 @@ import { MandateCache } from '../verify/mandate-cache.js'
 import { checkRequirements, type ResolvedRequirements } from '../verify/requirements.js'
 import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
-import { identityFor } from './identity.js'
+import { audienceFor, identityFor, type Identity } from './identity.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
 import { asCaracalError, renderRefusal } from './refusal.js'
 import { checkRevocation } from './revocation.js'
 import { checksFor, pathOf } from './routes.js'
 import { storeFromFactory } from './store.js'
+import { TrustedZones } from './trusted-zones.js'
 
 /**
  * What authenticating one request came to. A `verified` outcome is shared by every request that
@@ -30,11 +31,14 @@ export type AuthOutcome =
 
 const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
 
-/** Verifiers kept per issuer+zone+audience when those come from each request's `env`. */
+/**
+ * Verifiers kept per issuer+zone+audience when those come from each request's `env`; with `trust`,
+ * zone sets kept per audience (the zones inside one set are never evicted).
+ */
 const MAX_VERIFIERS = 16
 
 interface RequestContext {
-  readonly verifier: MandateVerifier
+  readonly verifier: MandateVerifier | TrustedZones
   readonly store: RevocationStore
 }
 
@@ -44,6 +48,8 @@ export class Authenticator {
   readonly #defaultChecks: readonly ResolvedRequirements[]
   readonly #matchesPaths: boolean
   readonly #verifiers = new Map<string, MandateVerifier>()
+  /** With `trust`: the zones per audience (one, unless the audience comes from each request's `env`). */
+  readonly #trustedZones = new Map<string, TrustedZones>()
   /** The one context of every request, once issuer, zone, audience and store are all fixed. */
   #sharedContext: RequestContext | undefined
 
@@ -90,9 +96,9 @@ export class Authenticator {
     return renderRefusal(error, request, this.#config.onError, this.#config.render)
   }
 
-  /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */
+  /** Fetches the zone JWKS (every zone's, with `trust`) ahead of the first request. Rejects with the reason when it cannot. */
   async warmup(env?: unknown): Promise<void> {
-    await this.#contextFor(env).verifier.jwks.load()
+    await this.#contextFor(env).verifier.warmup()
   }
 
   #authorizeWhenVerified(
@@ -149,32 +155,53 @@ export class Authenticator {
       verifier: this.#verifierFor(env),
       store: revocations.store ?? storeFromFactory(revocations.factory!, env),
     }
-    if (revocations.store !== undefined && identity.fixed !== undefined) this.#sharedContext = context
+    const fixed = identity.trust === undefined ? identity.fixed !== undefined : identity.partial.audience !== undefined
+    if (revocations.store !== undefined && fixed) this.#sharedContext = context
     return context
   }
 
-  #verifierFor(env: unknown): MandateVerifier {
+  #verifierFor(env: unknown): MandateVerifier | TrustedZones {
+    const { trust } = this.#config.identity
+    if (trust !== undefined) return this.#trustedZonesFor(audienceFor(this.#config.identity, env))
     const identity = identityFor(this.#config.identity, env)
     const key = `${identity.issuer}\n${identity.zoneId}\n${identity.audience}`
     let verifier = this.#verifiers.get(key)
     if (verifier === undefined) {
       if (this.#verifiers.size >= MAX_VERIFIERS) this.#verifiers.clear()
-      const { jwks, mandateCache, identity: config, now } = this.#config
-      const keys = new JwksCache({
-        issuer: identity.issuer,
-        zoneId: identity.zoneId,
-        ...jwks,
-        // On Workers a pending fetch belongs to the request that started it.
-        shareInflight: !config.perRequestEnv,
-        now,
-      })
-      verifier = new MandateVerifier(
-        identity,
-        keys,
-        mandateCache === false ? undefined : new MandateCache(mandateCache),
-      )
+      verifier = this.#newZoneVerifier(identity, this.#newMandateCache())
       this.#verifiers.set(key, verifier)
     }
     return verifier
+  }
+
+  #trustedZonesFor(audience: string): TrustedZones {
+    let zones = this.#trustedZones.get(audience)
+    if (zones === undefined) {
+      if (this.#trustedZones.size >= MAX_VERIFIERS) this.#trustedZones.clear()
+      zones = new TrustedZones(this.#config.identity.trust!, audience, this.#newMandateCache(), (identity, cache) =>
+        this.#newZoneVerifier(identity, cache),
+      )
+      this.#trustedZones.set(audience, zones)
+    }
+    return zones
+  }
+
+  #newMandateCache(): MandateCache | undefined {
+    const { mandateCache } = this.#config
+    return mandateCache === false ? undefined : new MandateCache(mandateCache)
+  }
+
+  /** The verifier of one issuer+zone: its own JWKS cache, caching verified mandates into `cache`. */
+  #newZoneVerifier(identity: Identity, cache: MandateCache | undefined): MandateVerifier {
+    const { jwks, identity: config, now } = this.#config
+    const keys = new JwksCache({
+      issuer: identity.issuer,
+      zoneId: identity.zoneId,
+      ...jwks,
+      // On Workers a pending fetch belongs to the request that started it.
+      shareInflight: !config.perRequestEnv,
+      now,
+    })
+    return new MandateVerifier(identity, keys, cache)
   }
 }

@@ -13,6 +13,7 @@ import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
 import { resolveIdentity, type IdentityConfig } from './identity.js'
+import type { TrustedZone } from './trust.js'
 import type { ErrorHook } from './refusal.js'
 import { resolveRouteTable, type RouteTable } from './routes.js'
 import { resolveStoreSource, type StoreSource } from './store.js'
@@ -39,6 +40,22 @@ export interface CaracalOptions extends Requirements {
    * @default the `CARACAL_ZONE_ID` variable
    */
   zoneId?: string
+  /**
+   * Several issuer+zone pairs instead of one `issuer` and `zoneId` (a provider serving several
+   * Caracal zones). The `iss` and `zone_id` a token claims pick its pair before any key is fetched;
+   * that pair's JWKS then verifies the signature, and the claims must name exactly that pair. A
+   * token naming no configured pair is refused without a network call. Not combinable with
+   * `issuer`, `zoneId` or `jwks`; the environment's issuer and zone are then not read.
+   * @default undefined (one pair: `issuer` and `zoneId`)
+   * @example
+   * ```ts
+   * withCaracal(app, { audience, revocations, trust: [
+   *   { issuer: 'https://sts.example.com', zoneId: 'zone-a' },
+   *   { issuer: 'https://sts.example.com', zoneId: 'zone-b' },
+   * ] })
+   * ```
+   */
+  trust?: readonly TrustedZone[]
   /** The fetch used for the JWKS (e.g. a Workers service binding's `fetch`). @default globalThis.fetch */
   fetch?: FetchLike
   /** A static JWK set used instead of fetching the JWKS (air-gapped deployments, tests). */
@@ -90,6 +107,7 @@ const OWN_KEYS = Object.keys({
   revocations: true,
   issuer: true,
   zoneId: true,
+  trust: true,
   fetch: true,
   jwks: true,
   routes: true,
@@ -202,6 +220,11 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
   checkFunction(where, 'now', options.now)
   const revocations = resolveStoreSource(where, options.revocations)
   const identity = resolveIdentity(where, options)
+  if (identity.trust !== undefined && options.jwks !== undefined) {
+    throw new TypeError(
+      `${where}: \`jwks\` (one static key set) cannot serve the several zones of \`trust\`; pass \`fetch\``,
+    )
+  }
   return Object.freeze({
     where,
     routes,

@@ -2,6 +2,7 @@
 export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
+export type { TrustedZone } from './core/trust.js'
 export { getMandate, findMandate } from './core/request-mandate.js'
 export { MemoryRevocationStore } from './stores/memory.js'
 export type { MemoryRevocationStoreOptions } from './stores/memory.js'

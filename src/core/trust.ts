@@ -5,8 +5,13 @@
 import { rejectUnknownKeys } from '../option-keys.js'
 
 /**
- * One trusted issuer and zone: mandates whose `iss` and `zone_id` are exactly these are verified
- * with this zone's JWKS.
+ * One trusted issuer and zone of the `trust` option: mandates whose `iss` and `zone_id` are exactly
+ * these are verified with this zone's JWKS.
+ *
+ * @example
+ * ```ts
+ * const trust: TrustedZone[] = [{ issuer: 'https://sts.example.com', zoneId: 'zone-acme' }]
+ * ```
  */
 export interface TrustedZone {
   /** The Caracal STS URL (`https:`; `http:` only on loopback), exact match with `iss`. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runtimes node,bun]
+// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --only=zones]
 //
 // HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
 // (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
@@ -21,6 +21,14 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const runtimesArg = argv.find((a) => a.startsWith('--runtimes='))?.slice('--runtimes='.length)
+// --only=zones: just the configured-zones measurement (bench/zones.mjs), in process on Node.
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+if (onlyArg !== undefined) {
+  if (onlyArg !== 'zones') throw new Error(`--only must be zones, not ${onlyArg}`)
+  const { runZonesBench } = await import('./zones.mjs')
+  await runZonesBench({ quick })
+  process.exit(0)
+}
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 const RUNTIMES = {
   node: { cmd: process.execPath, args: [] },

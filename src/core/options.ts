@@ -84,7 +84,8 @@ export interface CaracalOptions extends Requirements {
   revocationTimeoutMs?: number
   /**
    * The verified-mandate cache: a repeated token skips the signature check (never the route
-   * requirements or the revocation lookup). `false` turns it off.
+   * requirements or the revocation lookup). `false` turns it off. With `trust`, one cache serves
+   * every zone and these limits bound it as a whole.
    * @default { maxEntries: 10_000, maxBytes: 16 MiB, maxAgeMs: 300_000 }
    */
   mandateCache?: false | MandateCacheOptions

@@ -8,7 +8,13 @@ export default defineConfig({
   test: {
     // test/fuzz: the property-based suite at its fixed CI seed and count (FUZZ_RUNS, see
     // test/fuzz/support/run.ts); `npm run fuzz` runs the same files with many more cases.
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
+    // test/runtime/node: the Node runner of the portable contract suites, as Bun, Deno and workerd have theirs.
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+      'test/runtime/node/**/*.test.ts',
+      'test/fuzz/**/*.test.ts',
+    ],
     testTimeout: 20_000,
   },
 })

@@ -57,7 +57,7 @@ function honoJwk(fixture) {
   return (request) => app.fetch(request)
 }
 
-async function upstashVariant(fixture) {
+async function upstashVariant(fixture, storeOptions = {}) {
   const [{ Redis }, { UpstashRevocationStore }] = await Promise.all([
     import('@upstash/redis'),
     import('caracal-fetch/upstash'),
@@ -68,7 +68,7 @@ async function upstashVariant(fixture) {
     retry: { retries: 0 },
     enableAutoPipelining: false,
   })
-  return withCaracal(bare, caracalOptions(fixture, { revocations: new UpstashRevocationStore(redis) }))
+  return withCaracal(bare, caracalOptions(fixture, { revocations: new UpstashRevocationStore(redis, storeOptions) }))
 }
 
 /** variant name -> fetch handler (or a promise of one). `cacheEntries` bounds the cache for the cache-miss variant. */
@@ -91,6 +91,9 @@ export function makeHandler(variant, fixture) {
     case 'caracal-upstash':
       // The memory-store variant's twin, with revocations read from the loopback Upstash REST shim.
       return upstashVariant(fixture)
+    case 'caracal-upstash-single':
+      // The same, one MGET per lookup: what coalescing is compared with.
+      return upstashVariant(fixture, { coalesceLookups: false })
     default:
       throw new Error(`unknown variant ${variant}`)
   }

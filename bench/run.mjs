@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --only=zones]
+// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --no-feed] [-- --only=zones]
 //
 // HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
 // (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
@@ -22,9 +22,8 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const runtimesArg = argv.find((a) => a.startsWith('--runtimes='))?.slice('--runtimes='.length)
 // --only=zones: just the configured-zones measurement (bench/zones.mjs), in process on Node.
-const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
-if (onlyArg !== undefined) {
-  if (onlyArg !== 'zones') throw new Error(`--only must be zones, not ${onlyArg}`)
+// The other --only= values are handled further down, where their runtimes are set up.
+if (argv.includes('--only=zones')) {
   const { runZonesBench } = await import('./zones.mjs')
   await runZonesBench({ quick })
   process.exit(0)
@@ -195,17 +194,17 @@ const seconds = (s) => (LOADGEN === 'wrk' ? Math.max(1, Math.round(s)) : s)
 /** @typedef {{ total: number, rps: number, ok: number, notOk: number, errors: number, latencyMs: number }} Load */
 
 /** @returns {Promise<Load>} */
-function load(url, pool, s) {
-  return LOADGEN === 'wrk' ? loadWrk(url, pool, seconds(s)) : loadAutocannon(url, pool, s)
+function load(url, pool, s, connections = CONNECTIONS) {
+  return LOADGEN === 'wrk' ? loadWrk(url, pool, seconds(s), connections) : loadAutocannon(url, pool, s, connections)
 }
 
-function loadAutocannon(url, pool, s) {
+function loadAutocannon(url, pool, s, connections) {
   let i = 0
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
-        connections: CONNECTIONS,
+        connections,
         duration: s,
         requests: [
           {
@@ -264,8 +263,8 @@ function wrkScript(pool) {
   return path
 }
 
-function loadWrk(url, pool, s) {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${s}s`, '-s', wrkScript(pool), url]
+function loadWrk(url, pool, s, connections) {
+  const args = ['-t1', `-c${connections}`, `-d${s}s`, '-s', wrkScript(pool), url]
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -329,9 +328,10 @@ const CPU_RATIOS = [
 ]
 
 // Asynchronous on purpose: the cold-start measurement fetches the JWKS from this process.
-async function runMicro(runtime) {
+async function runMicro(runtime, extra = []) {
   const { cmd, args } = RUNTIMES[runtime]
-  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...(quick ? ['--quick'] : [])], {
+  const flags = [...(quick ? ['--quick'] : []), ...extra]
+  const child = spawn(cmd, [...args, join(root, 'bench/micro.mjs'), fixturePath, ...flags], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -343,6 +343,45 @@ async function runMicro(runtime) {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '))
   if (code !== 0 || !line) throw new Error(`${runtime} micro-benchmark failed:\n${out}\n${err}`)
   return JSON.parse(line.slice('RESULT '.length))
+}
+
+// `--only=cold-start`: only the first-request figures of bench/micro.mjs, per runtime.
+if (argv.includes('--only=cold-start')) {
+  for (const runtime of runtimes) {
+    const { runtime: version, coldStart: c } = await runMicro(runtime, ['--cold-start-only'])
+    process.stdout.write(
+      `${version}: first request / warm uncached: no warmup ${(c.coldMs / c.warmMs).toFixed(2)}, ` +
+        `after warmup() ${(c.afterWarmupMs / c.warmMs).toFixed(2)}, keys in jwksCache ${(c.persistedMs / c.warmMs).toFixed(2)}\n`,
+    )
+  }
+  await shutdown(0)
+}
+
+// `--only=upstash-coalescing`: only the coalesced-lookup measurement (bench/upstash-coalescing.mjs).
+if (argv.includes('--only=upstash-coalescing')) {
+  const { benchUpstashCoalescing } = await import('./upstash-coalescing.mjs')
+  if (!upstash) throw new Error('--only=upstash-coalescing needs node among --runtimes (it starts the REST shim)')
+  const found = await benchUpstashCoalescing({ runtimes, startServer, load, shim: upstash.shim, tokens, quick, settle })
+  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
+  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
+  await shutdown(found.length === 0 ? 0 : 1)
+}
+
+// `--only=workerd-jwks-cache`: only the fresh-instance measurement in workerd (bench/workerd-jwks-cache.mjs).
+if (argv.includes('--only=workerd-jwks-cache')) {
+  const { benchWorkerdJwksCache } = await import('./workerd-jwks-cache.mjs')
+  const found = await benchWorkerdJwksCache({
+    build,
+    root,
+    issuer,
+    zoneId: dev.zoneId,
+    audience: dev.audience,
+    token: tokens[0],
+    quick,
+  })
+  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
+  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
+  await shutdown(found.length === 0 ? 0 : 1)
 }
 
 const problems = []
@@ -368,7 +407,9 @@ for (const runtime of runtimes) {
     // of a pair instead of landing on whichever side was running.
     for (const block of BLOCKS) {
       const names = (round % 2 === 1 ? [...block].reverse() : block).filter((name) => SCENARIOS[name] !== undefined)
-      const sum = Object.fromEntries(names.map((name) => [name, { total: 0, seconds: 0, cpuAll: 0, cpuMain: 0, cpu: true }]))
+      const sum = Object.fromEntries(
+        names.map((name) => [name, { total: 0, seconds: 0, cpuAll: 0, cpuMain: 0, cpu: true }]),
+      )
       for (let slice = 0; slice < SLICES; slice++) {
         for (const name of slice % 2 === 1 ? [...names].reverse() : names) {
           const [variant, pool, status] = SCENARIOS[name]
@@ -447,7 +488,7 @@ if (upstash) {
   // the server verifies but the generator no longer counts).
   const verifications = quick ? 50 : 500
   // The warm-up's abandoned requests finish first: wait until the shim has been quiet for 300 ms.
-  for (let seen = -1; seen !== upstash.shim.requests.length; ) {
+  for (let seen = -1; seen !== upstash.shim.requests.length;) {
     seen = upstash.shim.requests.length
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
@@ -487,6 +528,18 @@ if (upstash) {
   )
 }
 
+// The revocation feed (bench/feed.mjs): XADD -> first 401, throughput into the Upstash sink. --no-feed skips it.
+let feedReport
+if (runtimes.includes('node') && !argv.includes('--no-feed')) {
+  const { runFeedBench } = await import('./feed.mjs')
+  feedReport = await runFeedBench({ quick })
+  if (feedReport.restRequestsPerMessage > 0.1) {
+    problems.push(
+      `feed: ${feedReport.restRequestsPerMessage.toFixed(3)} REST requests per message (batches not pipelined)`,
+    )
+  }
+}
+
 function fmtRatio(r) {
   return `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`
 }
@@ -524,6 +577,9 @@ function runtimeTable(runtime) {
       '|---|---|',
       `| cold isolate, no warmup() (pays one loopback JWKS fetch) | ${(c.coldMs / c.warmMs).toFixed(2)} |`,
       `| after warmup() | ${(c.afterWarmupMs / c.warmMs).toFixed(2)} |`,
+      ...(c.persistedMs === undefined
+        ? []
+        : [`| cold isolate, keys in jwksCache (an in-memory store) | ${(c.persistedMs / c.warmMs).toFixed(2)} |`]),
     )
   }
   return lines.join('\n')
@@ -565,7 +621,7 @@ function writeSummary() {
           '',
           `Upstash store (Node): ${upstashReport.perRequest.toFixed(3)} HTTP requests to the REST endpoint per verification;`,
           `it adds ${upstashReport.addedLatencyMs.toFixed(2)} ms of mean latency over the memory store at ${CONNECTIONS} connections on loopback (the REST`,
-          "shim is a single Node process in front of redis-server, so this is an upper bound for loopback, not a network figure).",
+          'shim is a single Node process in front of redis-server, so this is an upper bound for loopback, not a network figure).',
         ]
       : []),
   ].join('\n')
@@ -610,7 +666,7 @@ if (!quick) {
     'what a pool of tokens larger than the cache costs, including the cache admission rule (once full, a',
     'token is cached on its second verification, so tokens that do not come back are never inserted).',
     '',
-    'The server CPU table divides each server process\'s CPU time (Linux /proc, all threads and the main',
+    "The server CPU table divides each server process's CPU time (Linux /proc, all threads and the main",
     'thread alone) by the requests it served, per round, and gives the median caracal / jose ratio. It',
     'shows where a req/s ratio comes from: with the load generator on the same 2 cores, req/s follows',
     'the CPU a request costs all threads together, and on Bun and Deno the signature primitive, the same',
@@ -629,6 +685,18 @@ if (!quick) {
           `| HTTP requests to the REST endpoint per verification | ${upstashReport.perRequest.toFixed(3)} |`,
           `| mean latency, Upstash store / memory store | ${upstashReport.latencyRatio.toFixed(2)} (+${upstashReport.addedLatencyMs.toFixed(2)} ms) |`,
           `| req/s, Upstash store / memory store | ${upstashReport.throughputRatio.toFixed(2)} |`,
+          '',
+        ]
+      : []),
+    ...(feedReport
+      ? [
+          '### Revocation feed (`caracal-fetch feed` on Node with blocking reads; Upstash sink over loopback)',
+          '',
+          '| measure | value | target |',
+          '|---|---|---|',
+          `| XADD -> first 401 session_revoked, p50 / p99 (${feedReport.samples} revocations) | ${feedReport.p50Ms.toFixed(1)} / ${feedReport.p99Ms.toFixed(1)} ms | p99 <= 250 ms |`,
+          `| backlog drained into the Upstash sink (${feedReport.messages} messages) | ${Math.round(feedReport.messagesPerSecond)} messages/s | >= 2,000 |`,
+          `| REST requests to the sink per message | ${feedReport.restRequestsPerMessage.toFixed(3)} | - |`,
           '',
         ]
       : []),

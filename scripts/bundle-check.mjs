@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Bundle check: the root entry (dist/index.js), bundled as an edge app would (esbuild, minified,
-// platform neutral, jose included), must hold no hono and no @upstash/redis code, and none of the
-// ./hono, ./upstash, ./cloudflare-kv, ./mcp or ./testing modules; those subpaths bundle on their own.
+// platform neutral, jose included), must hold no hono, no @upstash/redis and no redis (node-redis)
+// code, and none of the ./hono, ./upstash, ./cloudflare-kv, ./mcp, ./testing (the testing kit's
+// HTTP server and CLI included) or ./feed modules; those subpaths bundle on their own. No other
+// subpath pulls in the feed, and the feed itself bundles without any Redis client (its TCP client is
+// loaded at run time, only for a redis:// source).
 // Proof is twofold: esbuild's list of bundled inputs, and marker strings of each package searched
 // in the output (each marker is first shown to be found in a bundle that does include the package).
 // Prints the sizes and `bundle: N passed, N failed, 0 skipped`; `--write-docs <file>` rewrites the
@@ -37,10 +40,29 @@ async function bundle(entry, external = []) {
   }
 }
 
+/** Bundles a Node package (node: built-ins left external), for a positive control. */
+async function bundleForNode(entry) {
+  const result = await build({
+    entryPoints: [`${root}${entry}`],
+    absWorkingDir: root,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  return {
+    text: Buffer.from(result.outputFiles[0].contents).toString('utf8'),
+    inputs: Object.keys(result.metafile.inputs),
+  }
+}
+
 // A string each package's code carries and ours does not.
 const MARKERS = {
   hono: 'Context is not finalized',
   '@upstash/redis': 'UPSTASH_DISABLE_TELEMETRY',
+  redis: 'Socket closed unexpectedly',
 }
 const SUBPATH_MODULES = [
   'dist/hono.js',
@@ -52,6 +74,14 @@ const SUBPATH_MODULES = [
   'dist/mcp.js',
   'dist/mcp/json-rpc.js',
   'dist/mcp/tool-requirements.js',
+  'dist/feed.js',
+  'dist/feed/feed.js',
+  'dist/feed/sources/redis-tcp.js',
+  'dist/testing/dev-issuer.js',
+  'dist/testing/serve.js',
+  'dist/testing/sts-handler.js',
+  'dist/testing/cli.js',
+  'dist/cli.js',
 ]
 
 let passed = 0
@@ -75,12 +105,17 @@ const subpaths = [
   await bundle('dist/cloudflare-kv.js'),
   await bundle('dist/mcp.js'),
 ]
+const feedBundle = await bundle('dist/feed.js')
 // Positive controls: bundles that do contain each package, so a marker that is never found cannot
 // pass the check by accident.
 const controls = {
   hono: await bundle('node_modules/hono/dist/index.js'),
   '@upstash/redis': await bundle('dist/upstash.js'),
+  redis: await bundleForNode('node_modules/redis/dist/index.js'),
+  testingServer: await bundle('dist/testing.js'),
 }
+// A string of the testing kit's server (src/testing/serve.ts) that nothing in the root entry says.
+const TESTING_SERVER_MARKER = 'closeAllConnections'
 
 const fromPackage = (inputs, name) => inputs.filter((p) => p.includes(`node_modules/${name}/`))
 check(fromPackage(rootBundle.inputs, 'jose').length > 0, 'the root bundle includes jose (nothing left external)')
@@ -92,6 +127,15 @@ for (const [name, marker] of Object.entries(MARKERS)) {
 for (const module of SUBPATH_MODULES) {
   check(!rootBundle.inputs.includes(module), `the root bundle does not include ${module}`)
 }
+check(
+  controls.testingServer.inputs.includes('dist/testing/serve.js') &&
+    controls.testingServer.text.includes(TESTING_SERVER_MARKER),
+  `caracal-fetch/testing bundles its server, marker "${TESTING_SERVER_MARKER}" found`,
+)
+check(
+  !rootBundle.text.includes(TESTING_SERVER_MARKER),
+  `the root bundle has no "${TESTING_SERVER_MARKER}" (testing server)`,
+)
 check(subpaths[0].inputs.includes('dist/hono.js'), 'caracal-fetch/hono bundles on its own')
 check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (types only)')
 check(subpaths[1].inputs.includes('dist/stores/upstash.js'), 'caracal-fetch/upstash bundles on its own')
@@ -101,6 +145,17 @@ check(
 )
 
 check(subpaths[3].inputs.includes('dist/mcp/json-rpc.js'), 'caracal-fetch/mcp bundles on its own')
+const isFeedModule = (p) => p === 'dist/feed.js' || p.startsWith('dist/feed/')
+for (const b of subpaths) {
+  check(!b.inputs.some(isFeedModule), `${b.entry} pulls in no feed module`)
+}
+check(feedBundle.inputs.includes('dist/feed/feed.js'), 'caracal-fetch/feed bundles on its own')
+for (const name of ['redis', '@redis/client', '@upstash/redis']) {
+  check(fromPackage(feedBundle.inputs, name).length === 0, `caracal-fetch/feed bundles no ${name} code`)
+}
+for (const name of ['redis', '@upstash/redis']) {
+  check(!feedBundle.text.includes(MARKERS[name]), `caracal-fetch/feed has no "${MARKERS[name]}" (${name})`)
+}
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
@@ -109,6 +164,7 @@ const rows = [
   ['`caracal-fetch/upstash` (@upstash/redis external)', subpaths[1]],
   ['`caracal-fetch/cloudflare-kv`', subpaths[2]],
   ['`caracal-fetch/mcp` (with the core)', subpaths[3]],
+  ['`caracal-fetch/feed` (no Redis client: `redis` is loaded at run time)', feedBundle],
 ]
 const table = [
   '| entry | minified | gzipped |',

@@ -1,84 +1,135 @@
 #!/usr/bin/env node
-// Checks that the docs quote their snippet files exactly. A fenced code block right after a line
-// `<!-- snippet: path/to/file -->` (path from the repository root) must equal that file, byte for
-// byte; the files themselves are run or type-checked by the test suite, so a quoted block cannot
-// drift from what is tested. Scans README.md and the Markdown under docs/ (not the generated
-// docs/api/). Exits non-zero listing each drifted, missing or malformed block. `--unquoted` also
-// lists, without failing, the code blocks that quote no file (neither run nor type-checked).
-// Usage: node scripts/check-doc-snippets.mjs [--unquoted] [file.md ...]
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+// Docs quote tested files, never a hand-kept copy: a fenced code block right after a comment
+// `<!-- snippet: path/to/file.ts -->` must equal that file (path from the repository root), or the
+// region of it between the lines `#region name` and `#endregion` when the comment says
+// `<!-- snippet: path/to/file.ts#name -->` (marker lines left out, common indentation removed).
+// Blank lines may separate the comment from the block; nothing else may.
+//
+//   node scripts/check-doc-snippets.mjs [file.md ...]            check (default: README.md, docs/**/*.md)
+//   node scripts/check-doc-snippets.mjs --write [file.md ...]    rewrite each quoted block from its file
+//
+// Prints one line per snippet and `snippets: N passed, N failed, 0 skipped`; exits 1 on a failure.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const MARKER = /^<!-- snippet: (\S+) -->$/
-const FENCE = /^(`{3,}|~{3,})/
+const MARKER = /^<!--\s*snippet:\s*(\S+?)\s*-->\s*$/
+const FENCE_OPEN = /^( {0,3})(`{3,}|~{3,})(.*)$/
 
-function markdownFiles() {
-  const docs = readdirSync(join(root, 'docs'), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
-    .filter((file) => !file.startsWith('docs/api/')) // generated from the TSDoc
-  return ['README.md', ...docs.sort()]
+/** Markdown files to check: the arguments, or README.md and everything under docs/. */
+function markdownFiles(args) {
+  if (args.length > 0) return args.map((file) => join(root, relative(root, file)))
+  const found = [join(root, 'README.md')]
+  const walk = (dir) => {
+    if (!existsSync(dir)) return
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith('.md')) found.push(path)
+    }
+  }
+  walk(join(root, 'docs'))
+  return found
 }
 
-/** Problems of one Markdown file, and how many snippets it quotes. */
-function check(file) {
-  const lines = readFileSync(join(root, file), 'utf8').split('\n')
-  const problems = []
-  const unquoted = []
-  let quoted = 0
+/** The quoted text of `target` (`file` or `file#region`), or an error message. */
+function quoted(target) {
+  const [file, region] = target.split('#')
+  const path = join(root, file)
+  if (!path.startsWith(root) || !existsSync(path)) return { error: `no file ${file}` }
+  const text = readFileSync(path, 'utf8').replace(/\r\n/g, '\n').replace(/\n$/, '')
+  if (region === undefined) return { text }
+  const lines = text.split('\n')
+  const start = lines.findIndex((line) => new RegExp(`#region ${escape(region)}\\s*(?:\\*/|-->)?\\s*$`).test(line))
+  if (start === -1) return { error: `no line "#region ${region}" in ${file}` }
+  const end = lines.findIndex((line, i) => i > start && /#endregion\b/.test(line))
+  if (end === -1) return { error: `region ${region} in ${file} has no #endregion` }
+  const body = lines.slice(start + 1, end)
+  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)[0].length))
+  return { text: body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n') }
+}
+
+function escape(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** Each marked block of one markdown text: marker line, fence lines, target. */
+function snippets(lines) {
+  const found = []
   for (let i = 0; i < lines.length; i++) {
     const marker = MARKER.exec(lines[i])
-    if (marker === null) {
-      const fence = FENCE.exec(lines[i])
-      if (fence === null) continue
-      unquoted.push(`${file}:${i + 1}`)
-      const close = lines.findIndex((line, j) => j > i && line.trim() === fence[1])
-      i = close === -1 ? lines.length : close
+    if (!marker) continue
+    let open = i + 1
+    while (open < lines.length && lines[open].trim() === '') open++
+    const fence = FENCE_OPEN.exec(lines[open] ?? '')
+    if (!fence) {
+      found.push({ line: i + 1, target: marker[1], error: 'no code block follows the snippet comment' })
       continue
     }
-    const where = `${file}:${i + 1}`
-    const snippet = marker[1]
-    const open = FENCE.exec(lines[i + 1] ?? '')
-    if (open === null) {
-      problems.push(`${where}: no code fence right after the snippet marker for ${snippet}`)
+    const [, , ticks] = fence
+    const closing = new RegExp(`^ {0,3}${ticks[0] === '`' ? '`' : '~'}{${ticks.length},}\\s*$`)
+    let close = open + 1
+    while (close < lines.length && !closing.test(lines[close])) close++
+    if (close === lines.length) {
+      found.push({ line: i + 1, target: marker[1], error: 'the code block is never closed' })
       continue
     }
-    const close = lines.findIndex((line, j) => j > i + 1 && line.startsWith(open[1]) && line.trim() === open[1])
-    if (close === -1) {
-      problems.push(`${where}: the code block quoting ${snippet} is never closed`)
-      continue
-    }
-    quoted++
-    const path = join(root, snippet)
-    if (!existsSync(path)) {
-      problems.push(`${where}: ${snippet} does not exist`)
-      continue
-    }
-    const block = lines.slice(i + 2, close).join('\n') + '\n'
-    if (block !== readFileSync(path, 'utf8')) problems.push(`${where}: the block differs from ${snippet}`)
+    found.push({ line: i + 1, target: marker[1], open, close })
     i = close
   }
-  return { problems, quoted, unquoted }
+  return found
 }
 
-const args = process.argv.slice(2)
-const listUnquoted = args.includes('--unquoted')
-const named = args.filter((arg) => arg !== '--unquoted')
-const files = named.length > 0 ? named : markdownFiles()
-const problems = []
-const unquoted = []
-let quoted = 0
+const write = process.argv.includes('--write')
+const files = markdownFiles(process.argv.slice(2).filter((arg) => arg !== '--write'))
+let passed = 0
+let failed = 0
 for (const file of files) {
-  const result = check(file)
-  problems.push(...result.problems)
-  unquoted.push(...result.unquoted)
-  quoted += result.quoted
+  if (!existsSync(file)) continue
+  const lines = readFileSync(file, 'utf8').split('\n')
+  const name = relative(root, file)
+  // Later blocks first, so rewriting one does not move the line numbers of the others.
+  const found = snippets(lines).reverse()
+  let changed = false
+  const results = []
+  for (const s of found) {
+    const source = s.error === undefined ? quoted(s.target) : { error: s.error }
+    let problem = source.error
+    if (problem === undefined) {
+      const block = lines.slice(s.open + 1, s.close).join('\n')
+      if (block !== source.text) {
+        if (write) {
+          lines.splice(s.open + 1, s.close - s.open - 1, ...source.text.split('\n'))
+          changed = true
+        } else {
+          problem = `the block differs from ${s.target}${firstDifference(block, source.text)}`
+        }
+      }
+    }
+    results.unshift({ ...s, problem })
+  }
+  for (const r of results) {
+    if (r.problem === undefined) passed++
+    else failed++
+    process.stdout.write(`  ${r.problem === undefined ? '✓' : '✗'} ${name}:${r.line} ${r.target}`)
+    process.stdout.write(r.problem === undefined ? '\n' : `\n      ${r.problem}\n`)
+  }
+  if (changed) {
+    writeFileSync(file, lines.join('\n'))
+    process.stdout.write(`  rewrote ${name}\n`)
+  }
 }
-if (listUnquoted) process.stdout.write(unquoted.map((where) => `unquoted code block: ${where}\n`).join(''))
-if (problems.length > 0) {
-  process.stderr.write(`${problems.join('\n')}\ncheck-doc-snippets: ${problems.length} block(s) drifted\n`)
-  process.exit(1)
+
+/** Where two texts first differ, as `; line N: "doc" vs "file"`. */
+function firstDifference(block, text) {
+  const a = block.split('\n')
+  const b = text.split('\n')
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `; line ${i + 1}: ${JSON.stringify(a[i] ?? '')} vs ${JSON.stringify(b[i] ?? '')}`
+  }
+  return ''
 }
-process.stdout.write(`check-doc-snippets: ${quoted} quoted snippet(s) match their files\n`)
+
+process.stdout.write(`snippets: ${passed} passed, ${failed} failed, 0 skipped\n`)
+process.exit(failed > 0 ? 1 : 0)

@@ -24,6 +24,15 @@ export const STEPS = [
     'vitest run --config test/examples/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
   ],
   ['bundle', 'node scripts/bundle-check.mjs'],
+  // The testing guide's examples (docs/testing.md quotes them; scripts/check-doc-snippets.mjs checks the quotes).
+  [
+    'docs-node',
+    'node scripts/link-local-build.mjs && tsc -p docs/examples/testing/node/tsconfig.json && vitest run --config docs/examples/testing/node/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
+  [
+    'docs-workerd',
+    'node scripts/link-local-build.mjs && WRANGLER_SEND_METRICS=false vitest run --config docs/examples/testing/workerd/vitest.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',
+  ],
   [
     'example-cloudflare-worker',
     'vitest run --config test/examples/cloudflare-worker.config.ts --reporter=default --reporter=./test/support/summary-reporter.ts',

@@ -109,7 +109,10 @@ export class CaracalError extends Error {
   declare readonly status: number
   /** Operator-facing detail: which check failed and why. Never sent to the client. */
   declare readonly reason: string
-  /** For `insufficient_scope`: the scopes the route requires (sent in `WWW-Authenticate`). */
+  /**
+   * For `insufficient_scope`, and `missing_token` on a route that requires scopes: every scope the
+   * request needs (sent as `scope` in `WWW-Authenticate`).
+   */
   declare readonly requiredScopes: readonly string[] | undefined
   /** For `insufficient_scope`: the required scopes the mandate lacks (named in the description). */
   declare readonly missingScopes: readonly string[] | undefined

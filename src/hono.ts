@@ -12,6 +12,7 @@ import { attachMandate, findMandate } from './core/request-mandate.js'
 import { CaracalError, isCaracalError } from './errors.js'
 import { errorResponse } from './http/respond.js'
 import { rejectUnknownKeys } from './option-keys.js'
+import { toolGate, type McpToolOptions } from './mcp/tool-gate.js'
 import type { Mandate } from './verify/mandate.js'
 import {
   DEFAULT_REQUIREMENTS,
@@ -36,6 +37,9 @@ export type CaracalVariables = { caracal: Mandate }
 
 /** The Hono `Env` of the middleware: `new Hono<CaracalEnv>()` is `new Hono<{ Variables: CaracalVariables }>()`. */
 export type CaracalEnv = { Variables: CaracalVariables }
+
+export type { McpToolOptions } from './mcp/tool-gate.js'
+export type { ToolRequirements } from './mcp/tool-requirements.js'
 
 // Which caracal() verified a request, so a per-route middleware renders and reports its refusals
 // through the same Authenticator. Keyed by the raw Request, like the mandate registry.
@@ -63,9 +67,9 @@ export function caracal(options: CaracalOptions): MiddlewareHandler<CaracalEnv> 
   return async (c, next) => {
     const request = c.req.raw
     const outcome = await auth.authenticate(request, c.env)
-    if (outcome.kind === 'refused') return outcome.response
+    if (outcome.kind === 'refused' || outcome.kind === 'answered') return outcome.response
     if (outcome.kind === 'verified') {
-      attachMandate(request, outcome.mandate)
+      attachMandate(request, outcome, auth, c.env)
       verifiedBy.set(request, auth)
       c.set('caracal', outcome.mandate)
     }
@@ -130,19 +134,62 @@ function requirementMiddleware(where: string, requirements: Requirements): Middl
     // Our own records, not c.var: any middleware can set a context variable.
     const auth = verifiedBy.get(request)
     const mandate = auth === undefined ? undefined : findMandate(request)
-    if (auth === undefined || mandate === undefined) {
-      const error = new CaracalError(
-        'server_misconfigured',
-        `${where} ran on a request no caracal() middleware verified`,
-      )
-      return errorResponse(error, request.method, { resourceMetadata: undefined })
-    }
+    if (auth === undefined || mandate === undefined) return unverified(where, request)
     try {
       checkRequirements(mandate, checksUse ? resolved : { ...resolved, requiredUse: mandate.use })
     } catch (error) {
       if (!isCaracalError(error)) throw error
-      return auth.refuse(error, request)
+      return auth.refuse(error, request, c.env)
     }
     await next()
   }
+}
+
+/**
+ * Per-tool requirements for an MCP server behind `caracal()`, as `withMcpCaracal` checks them:
+ * a `tools/call` (single message or batch) of a tool whose requirements the verified mandate misses
+ * gets Caracal's 403, whose `scope` names the route's scopes (those `caracal()` checked) and the
+ * called tools'. Bodies over `maxBodyBytes` are 413, encoded ones 415; a body that is not JSON-RPC
+ * goes on unchanged, and the handler can still read the body. Put it after `caracal()` on the MCP
+ * route; a request `caracal()` did not verify is 500 `server_misconfigured`, as for `requireMandate`.
+ *
+ * @example
+ * ```ts
+ * app.use('*', caracal({ audience: 'https://mcp.example.com/mcp', revocations, requiredScopes: ['mcp:tools'] }))
+ * app.all('/mcp', mcpTools({ tools: { admin_reset: { requiredScopes: ['mcp:admin'] } } }), (c) =>
+ *   transport.handleRequest(c.req.raw),
+ * )
+ * ```
+ */
+export function mcpTools(options: McpToolOptions): MiddlewareHandler<CaracalEnv> {
+  const where = 'mcpTools'
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where}: pass { tools: { name: { requiredScopes: [...] } } }`)
+  }
+  rejectUnknownKeys(where, options, MCP_TOOL_KEYS)
+  const { gate } = toolGate(where, options)
+  if (gate === undefined)
+    throw new TypeError(
+      `${where}: \`tools\` names no tool; pass e.g. { tools: { admin_reset: { requiredScopes: ['mcp:admin'] } } }`,
+    )
+  return async (c, next) => {
+    const request = c.req.raw
+    const auth = verifiedBy.get(request)
+    const mandate = auth === undefined ? undefined : findMandate(request)
+    const routeChecks = auth?.checksFor(request)
+    if (auth === undefined || mandate === undefined || routeChecks === undefined) {
+      return unverified(where, request)
+    }
+    const refusal = await gate(request, mandate, routeChecks, (error) => auth.refuse(error, request, c.env))
+    if (refusal !== undefined) return refusal
+    await next()
+  }
+}
+
+const MCP_TOOL_KEYS = Object.keys({ tools: true, maxBodyBytes: true } satisfies Record<keyof McpToolOptions, true>)
+
+/** A per-route middleware on a request no caracal() verified: the wiring's fault, the route stays closed. */
+function unverified(where: string, request: Request): Response {
+  const error = new CaracalError('server_misconfigured', `${where} ran on a request no caracal() middleware verified`)
+  return errorResponse(error, request.method, { resourceMetadata: undefined })
 }

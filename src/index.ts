@@ -1,9 +1,10 @@
-/** The root entry: `withCaracal`, `getMandate`, the memory store, errors and types. No Hono or Upstash code. */
+/** The root entry: `withCaracal`, `getMandate`, `revalidate`, the memory store, errors and types. No Hono or Upstash code. */
 export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
 export type { TrustedZone } from './core/trust.js'
-export { getMandate, findMandate } from './core/request-mandate.js'
+export { getMandate, findMandate, revalidate } from './core/request-mandate.js'
+export type { ResourceMetadataDocument } from './core/resource-metadata.js'
 export { MemoryRevocationStore } from './stores/memory.js'
 export type { MemoryRevocationStoreOptions } from './stores/memory.js'
 export type { RevocationStore, BatchRevocationStore, RevocationStatus, MaybePromise } from './stores/types.js'
@@ -13,3 +14,4 @@ export type { Mandate, MandateUse, DelegationChainLink } from './verify/mandate.
 export type { Requirements } from './verify/requirements.js'
 export type { MandateCacheOptions } from './verify/mandate-cache.js'
 export type { JsonWebKeySet, FetchLike } from './verify/jwks.js'
+export type { JwksStore } from './verify/jwks-persistence.js'

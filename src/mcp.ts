@@ -1,48 +1,27 @@
 /**
- * `caracal-fetch/mcp`: `withCaracal` for MCP servers, with requirements per tool. Built on the
- * public `withCaracal` and `getMandate`: verification, routes and refusals are theirs; this entry
- * only adds the look at a verified request's JSON-RPC body.
+ * `caracal-fetch/mcp`: `withCaracal` for MCP servers, with requirements per tool. The core
+ * authenticates (routes, refusals, the served RFC 9728 document are its own); this entry only adds
+ * the look at a verified request's JSON-RPC body.
  */
-import { withCaracal, type CaracalFetchHandler } from './with-caracal.js'
+import { Authenticator } from './core/authenticator.js'
 import type { CaracalOptions } from './core/options.js'
-import { renderRefusal } from './core/refusal.js'
 import { findMandate } from './core/request-mandate.js'
-import type { CaracalError } from './errors.js'
-import type { RenderOptions } from './http/respond.js'
-import { DEFAULT_MAX_BODY_BYTES, inspectJsonRpc } from './mcp/json-rpc.js'
-import {
-  checkToolCalls,
-  resolveToolRequirements,
-  type ResolvedToolRequirements,
-  type ToolRequirements,
-} from './mcp/tool-requirements.js'
-import type { Mandate } from './verify/mandate.js'
-import { resolveRequirements } from './verify/requirements.js'
+import { toolGate, type McpToolOptions } from './mcp/tool-gate.js'
+import { wrapWithAuthenticator, type CaracalFetchHandler } from './with-caracal.js'
 
 export type { ToolRequirements } from './mcp/tool-requirements.js'
+export type { McpToolOptions } from './mcp/tool-gate.js'
 
 /** Options of `withMcpCaracal`: every option of `withCaracal`, plus the MCP ones. */
-export interface McpCaracalOptions extends CaracalOptions {
-  /**
-   * Requirements per tool name, checked for every `tools/call` (single message or batch) after the
-   * mandate is verified, on top of the route's. A tool not named here needs only its route's.
-   * @default {}
-   */
-  tools?: ToolRequirements
-  /**
-   * Largest request body inspected, in bytes; a longer one is answered 413 and the handler does
-   * not run.
-   * @default 1048576 (1 MiB)
-   */
-  maxBodyBytes?: number
-}
+export interface McpCaracalOptions extends CaracalOptions, McpToolOptions {}
 
 /**
  * Wraps an MCP server's Fetch handler (for instance the SDK's
  * `WebStandardStreamableHTTPServerTransport.handleRequest`) like `withCaracal`, and also holds
  * each called tool to its own requirements: a `tools/call` of a tool whose requirements the
  * mandate misses gets Caracal's 403 (`insufficient_scope` naming every scope the request needs,
- * so the MCP client's step-up asks for all of them) and the handler does not run.
+ * its route's and its tools', so the MCP client's step-up asks for all of them) and the handler
+ * does not run. With a served `resourceMetadata`, the tools' scopes join `scopes_supported`.
  *
  * The handler receives the very same `Request`, its body unread. A body that is not JSON-RPC goes
  * to the handler unchanged; a body over `maxBodyBytes` is answered 413, and a body with a
@@ -58,6 +37,7 @@ export interface McpCaracalOptions extends CaracalOptions {
  *     revocations,
  *     requiredScopes: ['mcp:tools'],
  *     tools: { admin_reset: { requiredScopes: ['mcp:admin'] } },
+ *     resourceMetadata: { resourceName: 'Billing MCP' },
  *   }),
  * }
  * ```
@@ -72,65 +52,18 @@ export function withMcpCaracal<Args extends unknown[]>(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${where}: options are required, e.g. { audience: 'https://mcp.example.com/mcp', revocations }`)
   }
-  const { tools, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...caracalOptions } = options
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-    throw new TypeError(`${where}: \`maxBodyBytes\` must be a positive integer`)
-  }
-  const toolRequirements = resolveToolRequirements(where, tools)
-  const refusalFor = toolCallCheck(where, caracalOptions, toolRequirements)
-  const render: RenderOptions = { resourceMetadata: caracalOptions.resourceMetadata }
+  const { tools, maxBodyBytes, ...caracalOptions } = options
+  const { gate, scopes } = toolGate(where, options)
+  const auth = new Authenticator(where, caracalOptions, scopes)
+  if (gate === undefined) return wrapWithAuthenticator(handler, auth)
 
   const checked = async (request: Request, ...rest: Args): Promise<Response> => {
     const mandate = findMandate(request)
     // An excluded path is served unverified, as with withCaracal; there is no mandate to hold to a tool.
-    if (mandate === undefined || toolRequirements.size === 0) return handler(request, ...rest)
-    let inspection
-    try {
-      inspection = await inspectJsonRpc(request, maxBodyBytes)
-    } catch {
-      // The body could not be read (the client went away mid-upload): neither can the handler.
-      return plainRefusal(400, 'invalid_request', 'Request body could not be read', request.method)
-    }
-    if (inspection.kind === 'too-large') {
-      return plainRefusal(413, 'request_too_large', `Request body exceeds ${maxBodyBytes} bytes`, request.method)
-    }
-    if (inspection.kind === 'encoded') {
-      return plainRefusal(
-        415,
-        'unsupported_content_encoding',
-        'Send the request body without Content-Encoding',
-        request.method,
-      )
-    }
-    if (inspection.kind === 'json-rpc') {
-      const error = refusalFor(mandate, inspection.toolNames, request)
-      if (error !== undefined) {
-        return renderRefusal(error, request, caracalOptions.onError, render)
-      }
-    }
-    return handler(request, ...rest)
+    const routeChecks = mandate === undefined ? undefined : auth.checksFor(request)
+    if (mandate === undefined || routeChecks === undefined) return handler(request, ...rest)
+    const refusal = await gate(request, mandate, routeChecks, (error) => auth.refuse(error, request, rest[0]))
+    return refusal ?? handler(request, ...rest)
   }
-  return withCaracal(checked, caracalOptions)
-}
-
-/**
- * The one seam between a tool call and the core: which scopes the request's route already needs,
- * and the tool check on top of them. The route's scopes are the top-level `requiredScopes`.
- */
-function toolCallCheck(
-  where: string,
-  options: CaracalOptions,
-  tools: ResolvedToolRequirements,
-): (mandate: Mandate, toolNames: readonly string[], request: Request) => CaracalError | undefined {
-  const routeScopes = resolveRequirements(where, { requiredScopes: options.requiredScopes ?? [] }).requiredScopes
-  return (mandate, toolNames) => checkToolCalls(mandate, toolNames, tools, routeScopes)
-}
-
-/** A refusal that is not a mandate's: the same JSON shape as Caracal's, no challenge. */
-function plainRefusal(status: number, error: string, description: string, method: string): Response {
-  const body = JSON.stringify({ error, error_description: description })
-  return new Response(method === 'HEAD' ? null : body, {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  })
+  return wrapWithAuthenticator(checked, auth)
 }

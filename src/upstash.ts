@@ -10,3 +10,4 @@
  */
 export { UpstashRevocationStore } from './stores/upstash.js'
 export type { UpstashRevocationStoreOptions, UpstashRedisClient } from './stores/upstash.js'
+export type { RevocationMark } from './stores/types.js'

@@ -45,7 +45,14 @@ export function withCaracal<Args extends unknown[]>(
 ): CaracalFetchHandler<Args> {
   if (typeof handler !== 'function')
     throw new TypeError('withCaracal: the first argument must be a fetch handler function')
-  const auth = new Authenticator('withCaracal', options)
+  return wrapWithAuthenticator(handler, new Authenticator('withCaracal', options))
+}
+
+/** `withCaracal` around an Authenticator built by the caller (an adapter with options of its own). */
+export function wrapWithAuthenticator<Args extends unknown[]>(
+  handler: (request: Request, ...rest: Args) => Response | Promise<Response>,
+  auth: Authenticator,
+): CaracalFetchHandler<Args> {
   // Bun answers a handler's `undefined` with a 2xx of its own; a protected route that forgot to
   // return must not look like success. Checked by shape: `instanceof` fails for a Response of
   // another realm.
@@ -64,15 +71,16 @@ export function withCaracal<Args extends unknown[]>(
       ? response.then((r) => responseOrRefusal(r, request))
       : responseOrRefusal(response, request)
   }
-  /** The refusal to send, or undefined once the request may go on (its mandate attached). */
-  const refusalFor = (outcome: AuthOutcome, request: Request): Response | undefined => {
-    if (outcome.kind === 'refused') return outcome.response
-    if (outcome.kind === 'verified') attachMandate(request, outcome.mandate)
+  /** The response to send instead of the handler's, or undefined once the request may go on (its mandate attached). */
+  const refusalFor = (outcome: AuthOutcome, request: Request, env: unknown): Response | undefined => {
+    if (outcome.kind === 'verified') attachMandate(request, outcome, auth, env)
+    else if (outcome.kind !== 'excluded') return outcome.response
     return undefined
   }
   const runHandlerAfter = (outcome: Promise<AuthOutcome>, request: Request, args: unknown[]): Promise<Response> =>
     outcome.then(
-      (o) => refusalFor(o, request) ?? handlerAnswer(handler.apply(undefined, args as [Request, ...Args]), request),
+      (o) =>
+        refusalFor(o, request, args[1]) ?? handlerAnswer(handler.apply(undefined, args as [Request, ...Args]), request),
     )
   // Not async: with a cached mandate and a synchronous store the handler's own result comes back
   // as it is, with no promise added (servers such as @hono/node-server take a faster path then).
@@ -86,7 +94,7 @@ export function withCaracal<Args extends unknown[]>(
       return runHandlerAfter(outcome, request, args)
     }
     return (
-      refusalFor(outcome, request) ??
+      refusalFor(outcome, request, arguments[1]) ??
       handlerAnswer(handler.apply(undefined, arguments as unknown as [Request, ...Args]), request)
     )
   }

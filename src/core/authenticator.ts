@@ -1,11 +1,15 @@
 /**
- * The authenticate pipeline shared by `withCaracal` and the Hono middleware: route checks for the
- * path, then the bearer token (the cache first), the route requirements and the revocation check.
+ * The authenticate pipeline shared by `withCaracal` and the Hono middleware: the requests answered
+ * before any token (a served RFC 9728 document, an allowed CORS preflight), route checks for the
+ * path, then the token (the cache first), the route requirements and the revocation check.
  * Adapters only decide what to do with the outcome.
  */
 import { isPromise } from '../async.js'
-import type { CaracalError } from '../errors.js'
+import { CaracalError } from '../errors.js'
 import { extractBearer } from '../http/bearer.js'
+import { tokenOfIdentityHeader } from '../http/identity-header.js'
+import { isCorsPreflight } from '../http/preflight.js'
+import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
 import { JwksCache } from '../verify/jwks.js'
 import { MandateCache } from '../verify/mandate-cache.js'
@@ -14,7 +18,15 @@ import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
 import { audienceFor, identityFor, type Identity } from './identity.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
-import { asCaracalError, renderRefusal } from './refusal.js'
+import { asCaracalError, renderRefusal, withChallengeScopes } from './refusal.js'
+import type { Revalidator } from './request-mandate.js'
+import {
+  WELL_KNOWN_PATH,
+  isMetadataRequest,
+  metadataResponse,
+  servedMetadataFor,
+  type ServedMetadata,
+} from './resource-metadata.js'
 import { checkRevocation } from './revocation.js'
 import { checksFor, pathOf } from './routes.js'
 import { storeFromFactory } from './store.js'
@@ -22,11 +34,13 @@ import { TrustedZones } from './trusted-zones.js'
 
 /**
  * What authenticating one request came to. A `verified` outcome is shared by every request that
- * presents the same token (it is the cache's record of it): read it, never change it.
+ * presents the same token (it is the cache's record of it): read it, never change it. `answered`
+ * is a response the wrapper gives itself (the RFC 9728 document), no handler involved.
  */
 export type AuthOutcome =
   | VerifiedMandate
   | { readonly kind: 'excluded' }
+  | { readonly kind: 'answered'; readonly response: Response }
   | { readonly kind: 'refused'; readonly error: CaracalError; readonly response: Response }
 
 const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
@@ -37,27 +51,51 @@ const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
  */
 const MAX_VERIFIERS = 16
 
-interface RequestContext {
+/**
+ * What one identity needs, built once per identity: one issuer, zone and audience, or with `trust`
+ * one audience and every configured pair (the served document and challenges name the audience).
+ */
+interface IdentityContext {
   readonly verifier: MandateVerifier | TrustedZones
+  readonly render: RenderOptions
+  readonly served: ServedMetadata | undefined
+}
+
+interface RequestContext extends IdentityContext {
   readonly store: RevocationStore
 }
 
 /** Options resolved once, then `authenticate(request, env)` per request. */
-export class Authenticator {
+export class Authenticator implements Revalidator {
   readonly #config: ResolvedCaracalOptions
   readonly #defaultChecks: readonly ResolvedRequirements[]
   readonly #matchesPaths: boolean
-  readonly #verifiers = new Map<string, MandateVerifier>()
-  /** With `trust`: the zones per audience (one, unless the audience comes from each request's `env`). */
-  readonly #trustedZones = new Map<string, TrustedZones>()
+  /** Whether some requests are answered before any token: a served document, allowed preflights. */
+  readonly #answersEarly: boolean
+  readonly #identityHeader: string | undefined
+  /** Per issuer+zone+audience; with `trust`, per audience (the zones inside one are never evicted). */
+  readonly #identities = new Map<string, IdentityContext>()
+  /** Whether issuer, zone and audience (with `trust`, the audience) are all known at construction. */
+  readonly #identityFixed: boolean
+  /** Whether a request's store or identity comes from its `env` (so `revalidate` needs that env). */
+  readonly needsEnv: boolean
   /** The one context of every request, once issuer, zone, audience and store are all fixed. */
   #sharedContext: RequestContext | undefined
 
-  constructor(where: string, options: CaracalOptions) {
-    this.#config = resolveCaracalOptions(where, options)
+  /** `extraScopes` join the routes' in the default `scopes_supported` (an adapter's own, e.g. MCP tools). */
+  constructor(where: string, options: CaracalOptions, extraScopes?: readonly string[]) {
+    this.#config = resolveCaracalOptions(where, options, extraScopes)
     const routes = this.#config.routes
     this.#defaultChecks = routes.defaults.checks
     this.#matchesPaths = routes.exclude.length > 0 || routes.routes.length > 0
+    this.#answersEarly = this.#config.allowPreflight || this.#config.resourceMetadata?.kind === 'served'
+    this.#identityHeader = this.#config.identityHeader
+    const identity = this.#config.identity
+    this.#identityFixed =
+      identity.trust === undefined ? identity.fixed !== undefined : identity.partial.audience !== undefined
+    this.needsEnv = this.#config.revocations.store === undefined || !this.#identityFixed
+    // A bad audience for a served document is a construction error where the identity is known.
+    if (this.#identityFixed) this.#identityContextFor(undefined)
   }
 
   /**
@@ -66,6 +104,10 @@ export class Authenticator {
    * adds no promise to the common case; a promise otherwise.
    */
   authenticate(request: Request, env?: unknown): AuthOutcome | Promise<AuthOutcome> {
+    if (this.#answersEarly) {
+      const early = this.#answerEarly(request, env)
+      if (early !== undefined) return early
+    }
     let checks = this.#defaultChecks
     if (this.#matchesPaths) {
       const found = checksFor(this.#config.routes, pathOf(request.url))
@@ -74,26 +116,58 @@ export class Authenticator {
     }
     // No closure on the synchronous path (each continuation is a method of its own), so a cached
     // mandate costs no captured-variable scope per request.
+    let render = this.#config.render
     try {
-      const { verifier, store } = this.#contextFor(env)
-      const header = request.headers.get('authorization')
+      const context = this.#contextFor(env)
+      render = context.render
       const now = this.#config.now()
       const verified =
-        (header === null ? undefined : verifier.cachedByHeader(header, now)) ??
-        verifier.verify(extractBearer(header), now)
-      if (isPromise(verified)) return this.#authorizeWhenVerified(verified, checks, store, request)
-      return this.#authorize(verified, checks, store, request)
+        this.#identityHeader === undefined
+          ? this.#verifyAuthorization(context.verifier, request, now)
+          : this.#verifyIdentityHeader(context.verifier, request, now, this.#identityHeader)
+      if (isPromise(verified)) return this.#authorizeWhenVerified(verified, checks, context, request)
+      return this.#authorize(verified, checks, context, request)
     } catch (caught) {
-      return this.#refused(caught, request)
+      return this.#refused(caught, request, render, checks)
     }
   }
 
+  #verifyAuthorization(
+    verifier: MandateVerifier | TrustedZones,
+    request: Request,
+    now: number,
+  ): VerifiedMandate | Promise<VerifiedMandate> {
+    const header = request.headers.get('authorization')
+    return (
+      (header === null ? undefined : verifier.cachedByHeader(header, now)) ??
+      verifier.verify(extractBearer(header), now)
+    )
+  }
+
+  /** The identity header when the request has it (and `Authorization` unread), else `Authorization`. */
+  #verifyIdentityHeader(
+    verifier: MandateVerifier | TrustedZones,
+    request: Request,
+    now: number,
+    name: string,
+  ): VerifiedMandate | Promise<VerifiedMandate> {
+    const raw = request.headers.get(name)
+    if (raw === null) return this.#verifyAuthorization(verifier, request, now)
+    return verifier.verify(tokenOfIdentityHeader(raw), now)
+  }
+
   /**
-   * Answers a refusal found after `authenticate` (a per-route check of an adapter) exactly as
-   * `authenticate` would have: reported to `onError`, rendered with the same options.
+   * Answers a refusal found after `authenticate` (a per-route or per-tool check of an adapter)
+   * exactly as `authenticate` would have: reported to `onError`, rendered with the same options
+   * (those of the identity `env` resolves to, when the metadata document is served).
    */
-  refuse(error: CaracalError, request: Request): Response {
-    return renderRefusal(error, request, this.#config.onError, this.#config.render)
+  refuse(error: CaracalError, request: Request, env?: unknown): Response {
+    return renderRefusal(error, request, this.#config.onError, this.#renderFor(env))
+  }
+
+  /** The requirements a request to this URL must meet (undefined when excluded). */
+  checksFor(request: Request): readonly ResolvedRequirements[] | undefined {
+    return this.#matchesPaths ? checksFor(this.#config.routes, pathOf(request.url)) : this.#defaultChecks
   }
 
   /** Fetches the zone JWKS (every zone's, with `trust`) ahead of the first request. Rejects with the reason when it cannot. */
@@ -101,15 +175,50 @@ export class Authenticator {
     await this.#contextFor(env).verifier.warmup()
   }
 
+  /** Expiry, then revocation, for a mandate verified earlier: see `revalidate`. */
+  async revalidate(verified: VerifiedMandate, request: Request, env: unknown): Promise<CaracalError | undefined> {
+    try {
+      const nowS = Math.floor(this.#config.now() / 1000)
+      if (verified.mandate.expiresAt <= nowS) {
+        throw new CaracalError('invalid_token', `claim \`exp\`: expired ${nowS - verified.mandate.expiresAt}s ago`, {
+          claim: 'exp',
+        })
+      }
+      await checkRevocation(this.#contextFor(env).store, verified, this.#config.revocationTimeoutMs)
+      return undefined
+    } catch (caught) {
+      const error = asCaracalError(caught)
+      this.refuse(error, request, env)
+      return error
+    }
+  }
+
+  /** The served document, or the pass of an allowed preflight; undefined for everything else. */
+  #answerEarly(request: Request, env: unknown): AuthOutcome | undefined {
+    if (this.#config.allowPreflight && isCorsPreflight(request, this.#identityHeader)) return EXCLUDED
+    if (this.#config.resourceMetadata?.kind !== 'served') return undefined
+    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined
+    const path = pathOf(request.url)
+    if (!path.startsWith(WELL_KNOWN_PATH)) return undefined
+    try {
+      // The identity only: a revocation store (perhaps built from env) has no part in the document.
+      const served = this.#identityContextFor(env).served!
+      if (!isMetadataRequest(request.method, path, served)) return undefined
+      return { kind: 'answered', response: metadataResponse(served, request.method) }
+    } catch (caught) {
+      return this.#refused(caught, request, this.#config.render, this.#defaultChecks)
+    }
+  }
+
   #authorizeWhenVerified(
     verified: Promise<VerifiedMandate>,
     checks: readonly ResolvedRequirements[],
-    store: RevocationStore,
+    context: RequestContext,
     request: Request,
   ): Promise<AuthOutcome> {
     return verified.then(
-      (mandate) => this.#authorize(mandate, checks, store, request),
-      (caught: unknown) => this.#refused(caught, request),
+      (mandate) => this.#authorize(mandate, checks, context, request),
+      (caught: unknown) => this.#refused(caught, request, context.render, checks),
     )
   }
 
@@ -117,73 +226,114 @@ export class Authenticator {
   #authorize(
     verified: VerifiedMandate,
     checks: readonly ResolvedRequirements[],
-    store: RevocationStore,
+    context: RequestContext,
     request: Request,
   ): AuthOutcome | Promise<AuthOutcome> {
     try {
       // Indexed: a for-of over this frozen one-element array makes an iterator per request on JavaScriptCore.
       for (let i = 0; i < checks.length; i++) checkRequirements(verified.mandate, checks[i]!)
-      const revocation = checkRevocation(store, verified, this.#config.revocationTimeoutMs)
+      const revocation = checkRevocation(context.store, verified, this.#config.revocationTimeoutMs)
       if (revocation === undefined) return verified
-      return this.#authorizeWhenUnrevoked(revocation, verified, request)
+      return this.#authorizeWhenUnrevoked(revocation, verified, context.render, request)
     } catch (caught) {
-      return this.#refused(caught, request)
+      return this.#refused(caught, request, context.render, checks)
     }
   }
 
   #authorizeWhenUnrevoked(
     revocation: Promise<void>,
     verified: VerifiedMandate,
+    render: RenderOptions,
     request: Request,
   ): Promise<AuthOutcome> {
     return revocation.then(
       () => verified,
-      (caught: unknown) => this.#refused(caught, request),
+      (caught: unknown) => this.#refused(caught, request, render, this.#defaultChecks),
     )
   }
 
-  #refused(caught: unknown, request: Request): AuthOutcome {
-    const error = asCaracalError(caught)
-    return { kind: 'refused', error, response: this.refuse(error, request) }
+  #refused(
+    caught: unknown,
+    request: Request,
+    render: RenderOptions,
+    checks: readonly ResolvedRequirements[],
+  ): AuthOutcome {
+    const error = withChallengeScopes(asCaracalError(caught), checks)
+    return { kind: 'refused', error, response: renderRefusal(error, request, this.#config.onError, render) }
   }
 
-  /** The verifier and store of a request: one shared pair once nothing comes from `env`. */
+  /** The verifier, store and challenge options of a request: one shared set once nothing comes from `env`. */
   #contextFor(env: unknown): RequestContext {
     if (this.#sharedContext !== undefined) return this.#sharedContext
-    const { identity, revocations } = this.#config
-    const context = {
-      verifier: this.#verifierFor(env),
+    const { revocations } = this.#config
+    const context: RequestContext = {
+      ...this.#identityContextFor(env),
       store: revocations.store ?? storeFromFactory(revocations.factory!, env),
     }
-    const fixed = identity.trust === undefined ? identity.fixed !== undefined : identity.partial.audience !== undefined
-    if (revocations.store !== undefined && fixed) this.#sharedContext = context
+    if (revocations.store !== undefined && this.#identityFixed) this.#sharedContext = context
     return context
   }
 
-  #verifierFor(env: unknown): MandateVerifier | TrustedZones {
-    const { trust } = this.#config.identity
-    if (trust !== undefined) return this.#trustedZonesFor(audienceFor(this.#config.identity, env))
-    const identity = identityFor(this.#config.identity, env)
-    const key = `${identity.issuer}\n${identity.zoneId}\n${identity.audience}`
-    let verifier = this.#verifiers.get(key)
-    if (verifier === undefined) {
-      if (this.#verifiers.size >= MAX_VERIFIERS) this.#verifiers.clear()
-      verifier = this.#newZoneVerifier(identity, this.#newMandateCache())
-      this.#verifiers.set(key, verifier)
+  #renderFor(env: unknown): RenderOptions {
+    if (this.#config.resourceMetadata?.kind !== 'served') return this.#config.render
+    try {
+      return this.#identityContextFor(env).render
+    } catch {
+      return this.#config.render
     }
-    return verifier
   }
 
-  #trustedZonesFor(audience: string): TrustedZones {
-    let zones = this.#trustedZones.get(audience)
-    if (zones === undefined) {
-      if (this.#trustedZones.size >= MAX_VERIFIERS) this.#trustedZones.clear()
-      zones = new TrustedZones(this.#config.identity.trust!, audience, this.#newMandateCache(), (identity, cache) =>
+  /** The identity context of a request: of its issuer+zone+audience, or with `trust` of its audience. */
+  #identityContextFor(env: unknown): IdentityContext {
+    const config = this.#config.identity
+    if (config.trust !== undefined) return this.#trustContext(audienceFor(config, env))
+    return this.#identityContext(identityFor(config, env))
+  }
+
+  #identityContext(identity: Identity): IdentityContext {
+    const key = `${identity.issuer}\n${identity.zoneId}\n${identity.audience}`
+    let context = this.#identities.get(key)
+    if (context === undefined) {
+      if (this.#identities.size >= MAX_VERIFIERS) this.#identities.clear()
+      context = this.#newIdentityContext(this.#newZoneVerifier(identity, this.#newMandateCache()), identity.audience, [
+        identity.issuer,
+      ])
+      this.#identities.set(key, context)
+    }
+    return context
+  }
+
+  /** With `trust`: every pair for one audience (one, unless the audience comes from each request's `env`). */
+  #trustContext(audience: string): IdentityContext {
+    let context = this.#identities.get(audience)
+    if (context === undefined) {
+      if (this.#identities.size >= MAX_VERIFIERS) this.#identities.clear()
+      const trust = this.#config.identity.trust!
+      const zones = new TrustedZones(trust, audience, this.#newMandateCache(), (identity, cache) =>
         this.#newZoneVerifier(identity, cache),
       )
-      this.#trustedZones.set(audience, zones)
+      context = this.#newIdentityContext(zones, audience, [...new Set(trust.map(({ issuer }) => issuer))])
+      this.#identities.set(audience, context)
     }
-    return zones
+    return context
+  }
+
+  /** The served document (when `resourceMetadata` is served) and challenge options of one audience. */
+  #newIdentityContext(
+    verifier: MandateVerifier | TrustedZones,
+    audience: string,
+    issuers: readonly string[],
+  ): IdentityContext {
+    const { resourceMetadata, where } = this.#config
+    const served =
+      resourceMetadata?.kind === 'served'
+        ? servedMetadataFor(resourceMetadata, audience, issuers, this.#identityFixed, where)
+        : undefined
+    return {
+      verifier,
+      render: served === undefined ? this.#config.render : Object.freeze({ resourceMetadata: served.url }),
+      served,
+    }
   }
 
   #newMandateCache(): MandateCache | undefined {

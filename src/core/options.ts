@@ -6,16 +6,27 @@
  */
 import { rejectUnknownKeys } from '../option-keys.js'
 import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '../option-values.js'
-import { httpsUrlProblem } from '../http/urls.js'
+import { checkIdentityHeader } from '../http/identity-header.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
 import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
+import {
+  resolveJwksStore,
+  validateJwksCacheOption,
+  type JwksCacheOption,
+  type JwksStore,
+} from '../verify/jwks-persistence.js'
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
 import { resolveIdentity, type IdentityConfig } from './identity.js'
 import type { TrustedZone } from './trust.js'
 import type { ErrorHook } from './refusal.js'
-import { resolveRouteTable, type RouteTable } from './routes.js'
+import {
+  resolveResourceMetadata,
+  type ResourceMetadataConfig,
+  type ResourceMetadataDocument,
+} from './resource-metadata.js'
+import { resolveRouteTable, scopesOfRoutes, type RouteTable } from './routes.js'
 import { resolveStoreSource, type StoreSource } from './store.js'
 
 /** Options of `withCaracal` and of the Hono middleware. */
@@ -67,8 +78,27 @@ export interface CaracalOptions extends Requirements {
   routes?: Readonly<Record<string, Requirements>>
   /** Path prefixes served without verification (health checks). @default [] */
   exclude?: readonly string[]
-  /** RFC 9728 protected resource metadata URL, advertised in `WWW-Authenticate`. */
-  resourceMetadata?: string
+  /**
+   * RFC 9728 protected resource metadata. A URL string is advertised as `resource_metadata` in
+   * every challenge (you serve the document). An object makes the wrapper serve the document itself
+   * at `/.well-known/oauth-protected-resource` and at the resource's path-aware URL (built from the
+   * audience, which must then be an https URL), unverified, and advertise that URL.
+   */
+  resourceMetadata?: string | ResourceMetadataDocument
+  /**
+   * Lets a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`, no
+   * credentials) through unverified, for a CORS layer behind the wrapper to answer. Every other
+   * `OPTIONS` is verified. The handler must not act on a preflight.
+   * @default false
+   */
+  allowPreflight?: boolean
+  /**
+   * A header that carries the raw mandate (no scheme), as Caracal's Gateway forwards it in
+   * `x-caracal-identity`. When the request has it, `Authorization` is not read; without it,
+   * `Authorization: Bearer` is. Lower case. Opt-in: any client can send that header.
+   * @default undefined (only `Authorization` is read)
+   */
+  identityHeader?: string
   /**
    * Receives every refusal with its operator-facing reason and cause. What it throws, or the
    * promise it returns rejects with, is ignored; the response does not wait for it.
@@ -80,6 +110,14 @@ export interface CaracalOptions extends Requirements {
   jwksCooldownMs?: number
   /** How long expired JWKS keys may still serve while refetching fails, in ms. @default 900_000 */
   jwksMaxStaleMs?: number
+  /**
+   * Where the fetched JWKS is kept for the next isolate, so a cold start verifies without a round
+   * trip to the STS: any `{ get(key), put(key, value, { expirationTtl }) }` store, such as a Workers
+   * KV namespace. An entry serves only while its response is fresh (its clamped `max-age`) and its
+   * keys pass the same checks as fetched ones. `false` turns it off.
+   * @default `caches.default` (the Workers Cache API) where the runtime has it; elsewhere none
+   */
+  jwksCache?: JwksCacheOption
   /** Deadline of one asynchronous revocation lookup, in ms; past it the request gets 503. @default 2000 */
   revocationTimeoutMs?: number
   /**
@@ -114,10 +152,13 @@ const OWN_KEYS = Object.keys({
   routes: true,
   exclude: true,
   resourceMetadata: true,
+  allowPreflight: true,
+  identityHeader: true,
   onError: true,
   jwksTimeoutMs: true,
   jwksCooldownMs: true,
   jwksMaxStaleMs: true,
+  jwksCache: true,
   revocationTimeoutMs: true,
   mandateCache: true,
   now: true,
@@ -135,6 +176,7 @@ export interface JwksSettings {
   readonly timeoutMs: number
   readonly cooldownMs: number
   readonly maxStaleMs: number
+  readonly jwksStore: JwksStore | undefined
 }
 
 /** `CaracalOptions` validated, defaults applied, environment read: what the core runs on. Frozen. */
@@ -147,22 +189,13 @@ export interface ResolvedCaracalOptions {
   readonly revocationTimeoutMs: number
   readonly jwks: JwksSettings
   readonly mandateCache: Readonly<Required<MandateCacheOptions>> | false
+  /** Challenges' options when `resourceMetadata` is a URL or absent; per identity when it is served. */
   readonly render: RenderOptions
+  readonly resourceMetadata: ResourceMetadataConfig
+  readonly allowPreflight: boolean
+  readonly identityHeader: string | undefined
   readonly onError: ErrorHook | undefined
   readonly now: () => number
-}
-
-function checkResourceMetadata(where: string, url: unknown): void {
-  if (url === undefined) return
-  // It goes verbatim into a quoted-string of `WWW-Authenticate`: printable ASCII, no quote or
-  // backslash (the URL parser would quietly drop a newline that the header cannot carry).
-  const problem =
-    typeof url !== 'string'
-      ? 'is not a string'
-      : !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(url)
-        ? 'must be printable ASCII without spaces, quotes or backslashes (percent-encode the rest)'
-        : httpsUrlProblem(url)
-  if (problem !== undefined) throw new TypeError(`${where}: \`resourceMetadata\` ${JSON.stringify(url)} ${problem}`)
 }
 
 function checkFunction(where: string, name: string, value: unknown): void {
@@ -203,19 +236,30 @@ function resolveMandateCache(where: string, option: unknown): Readonly<Required<
  * Validates `options` once and resolves them: a `TypeError` that names the option and the fix
  * for any misconfiguration, unknown keys included. The caller's object is not changed.
  */
-export function resolveCaracalOptions(where: string, options: CaracalOptions): ResolvedCaracalOptions {
+export function resolveCaracalOptions(
+  where: string,
+  options: CaracalOptions,
+  extraScopes: readonly string[] = [],
+): ResolvedCaracalOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${where}: options are required, e.g. { audience: 'resource://my-api', revocations }`)
   }
   rejectUnknownKeys(where, options, OPTION_KEYS)
   const routes = resolveRouteTable(where, pickRequirements(options), options.routes, options.exclude)
-  checkResourceMetadata(where, options.resourceMetadata)
+  const resourceMetadata = resolveResourceMetadata(where, options.resourceMetadata, [
+    ...new Set([...scopesOfRoutes(routes), ...extraScopes]),
+  ])
+  if (options.allowPreflight !== undefined && typeof options.allowPreflight !== 'boolean') {
+    throw new TypeError(`${where}: \`allowPreflight\` must be true or false`)
+  }
+  const identityHeader = checkIdentityHeader(where, options.identityHeader)
   checkFunction(where, 'onError', options.onError)
   checkFunction(where, 'fetch', options.fetch)
   checkStaticJwks(where, options.jwks)
   validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
   validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
   validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
+  validateJwksCacheOption(where, options.jwksCache)
   validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
   const mandateCache = resolveMandateCache(where, options.mandateCache)
   checkFunction(where, 'now', options.now)
@@ -238,9 +282,13 @@ export function resolveCaracalOptions(where: string, options: CaracalOptions): R
       timeoutMs: options.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
       cooldownMs: options.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
       maxStaleMs: options.jwksMaxStaleMs ?? DEFAULTS.jwksMaxStaleMs,
+      jwksStore: resolveJwksStore(options.jwksCache),
     }),
     mandateCache,
-    render: Object.freeze({ resourceMetadata: options.resourceMetadata }),
+    render: Object.freeze({ resourceMetadata: resourceMetadata?.kind === 'url' ? resourceMetadata.url : undefined }),
+    resourceMetadata,
+    allowPreflight: options.allowPreflight === true,
+    identityHeader,
     onError: options.onError,
     now: options.now ?? Date.now,
   })

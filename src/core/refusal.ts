@@ -5,6 +5,8 @@
 import { isPromise } from '../async.js'
 import { CaracalError, isCaracalError, messageOf } from '../errors.js'
 import { errorResponse, type RenderOptions } from '../http/respond.js'
+import type { ResolvedRequirements } from '../verify/requirements.js'
+import { scopesOfChecks } from './routes.js'
 
 /** The `onError` hook: every refusal with its operator-facing reason and cause. */
 export type ErrorHook = (error: CaracalError, request: Request) => void
@@ -37,4 +39,25 @@ function report(hook: ErrorHook, error: CaracalError, request: Request): void {
   } catch {
     // ignored, as above
   }
+}
+
+/**
+ * The scopes a challenge names: for a request without a token, those its route requires (the MCP
+ * authorization spec asks for them on the 401); for `insufficient_scope`, all of them, not only
+ * those of the one spelling of the path that failed, since a client asks for exactly these.
+ */
+export function withChallengeScopes(error: CaracalError, checks: readonly ResolvedRequirements[]): CaracalError {
+  if (error.code === 'missing_token') {
+    const scopes = scopesOfChecks(checks)
+    return scopes.length === 0
+      ? error
+      : new CaracalError('missing_token', error.reason, { requiredScopes: scopes, cause: error.cause })
+  }
+  if (error.code === 'insufficient_scope' && checks.length > 1) {
+    return new CaracalError('insufficient_scope', error.reason, {
+      requiredScopes: scopesOfChecks(checks),
+      missingScopes: error.missingScopes ?? [],
+    })
+  }
+  return error
 }

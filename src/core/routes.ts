@@ -137,3 +137,18 @@ export function checksFor(table: RouteTable, path: string): readonly ResolvedReq
   if (routes.size === 1) return routes.values().next().value!.checks
   return [...routes].map((r) => r.requirements)
 }
+
+/** Every scope any route requires, defaults first: the default `scopes_supported` of the metadata. */
+export function scopesOfRoutes(table: RouteTable): readonly string[] {
+  const scopes = new Set(table.defaults.requirements.requiredScopes)
+  for (const r of table.routes) for (const scope of r.requirements.requiredScopes) scopes.add(scope)
+  return [...scopes]
+}
+
+/** Every scope the checks of one request require, in order, each once. */
+export function scopesOfChecks(checks: readonly ResolvedRequirements[]): readonly string[] {
+  if (checks.length === 1) return checks[0]!.requiredScopes
+  const scopes = new Set<string>()
+  for (const check of checks) for (const scope of check.requiredScopes) scopes.add(scope)
+  return [...scopes]
+}

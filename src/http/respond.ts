@@ -15,12 +15,17 @@ function quoted(value: string): string {
 
 function wwwAuthenticate(error: CaracalError, description: string, options: RenderOptions): string {
   const params: string[] = []
-  // RFC 6750 section 3.1: no error code when the request carried no token at all.
+  // RFC 6750 section 3.1: no error code when the request carried no token at all; but the scopes
+  // it will need, which the MCP authorization spec asks a server to name on that 401 too.
   if (error.code !== 'missing_token') {
     params.push(`error=${quoted(error.code)}`, `error_description=${quoted(description)}`)
-    if (error.code === 'insufficient_scope' && error.requiredScopes !== undefined) {
-      params.push(`scope=${quoted(error.requiredScopes.join(' '))}`)
-    }
+  }
+  if (
+    (error.code === 'insufficient_scope' || error.code === 'missing_token') &&
+    error.requiredScopes !== undefined &&
+    error.requiredScopes.length > 0
+  ) {
+    params.push(`scope=${quoted(error.requiredScopes.join(' '))}`)
   }
   if (options.resourceMetadata !== undefined) params.push(`resource_metadata=${quoted(options.resourceMetadata)}`)
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`

@@ -32,3 +32,8 @@ export interface BatchRevocationStore extends RevocationStore {
   /** `zoneId` is undefined when the mandate has no `delegation_graph_epoch` (no epoch needed). */
   lookup(anchors: readonly string[], zoneId: string | undefined): MaybePromise<RevocationStatus>
 }
+
+/** One mark of a batch write (`markMany`): an anchor revoked, or a zone's epoch raised. */
+export type RevocationMark =
+  | { readonly kind: 'revoke'; readonly anchor: string; readonly ttlMs?: number }
+  | { readonly kind: 'epoch'; readonly zoneId: string; readonly epoch: number; readonly ttlMs?: number }

@@ -9,8 +9,9 @@
  *   consumer and SDKs share the same Redis with us.
  * - Latency: every verification pays one HTTPS round trip to the nearest Upstash region, bounded
  *   by `timeoutMs`; past it the request fails closed with 503, never open.
- * - Cost: exactly one command per verification (one MGET of every anchor plus the zone epoch), so
- *   one billed request per verified HTTP request; nothing is cached between requests, on purpose.
+ * - Cost: at most one command per verification (one MGET of every anchor plus the zone epoch);
+ *   verifications that arrive in the same event-loop turn share one MGET (see `coalesceLookups`,
+ *   off on Workers). Nothing is cached between requests, on purpose.
  * - Writes are rare: `markRevoked` is one SET with PX; `markDelegationEpoch` is one EVAL of a
  *   script that raises the epoch on the server, so concurrent raises cannot lower it.
  *
@@ -19,14 +20,15 @@
  */
 import { rejectUnknownKeys } from '../option-keys.js'
 import type { Redis } from '@upstash/redis'
-import { fromBindings, fromGlobalEnv } from '../env.js'
+import { fromBindings, fromGlobalEnv, isWorkers } from '../env.js'
 import { withDeadline } from '../async.js'
 import { isLoopback } from '../http/urls.js'
 import { validateTimeout } from '../option-values.js'
 import { DEFAULT_KEY_PREFIX, DEFAULT_REVOCATION_TTL_MS, epochKey, revokedKey } from './keys.js'
 import { firstRevoked, isStored, parseEpoch } from './status.js'
-import type { BatchRevocationStore, RevocationStatus } from './types.js'
+import type { BatchRevocationStore, RevocationMark, RevocationStatus } from './types.js'
 import { validateAnchor, validateEpoch, validateTtl, validateZoneId } from './validate.js'
+import { CoalescedMget } from './coalesced-mget.js'
 
 /** The part of an `@upstash/redis` `Redis` client the store uses. */
 export type UpstashRedisClient = Pick<Redis, 'mget' | 'set' | 'eval'>
@@ -49,13 +51,24 @@ export interface UpstashRevocationStoreOptions {
    * @default 1000
    */
   timeoutMs?: number
+  /**
+   * Lookups that arrive in the same event-loop turn share one MGET (each key sent once), so a burst
+   * of verifications is one billed request. A lookup never joins an MGET already sent and never
+   * waits for company; deadlines, 503s and errors stay per request. Ignored on Workers, where one
+   * request may not share I/O with another: there every lookup is its own MGET. `false` sends one
+   * MGET per lookup everywhere.
+   * @default true
+   */
+  coalesceLookups?: boolean
 }
 
 // A record, so the compiler holds the list to the interface: a new option is a new key here.
-const UPSTASH_STORE_KEYS = Object.keys({ keyPrefix: true, ttlMs: true, timeoutMs: true } satisfies Record<
-  keyof UpstashRevocationStoreOptions,
-  true
->)
+const UPSTASH_STORE_KEYS = Object.keys({
+  keyPrefix: true,
+  ttlMs: true,
+  timeoutMs: true,
+  coalesceLookups: true,
+} satisfies Record<keyof UpstashRevocationStoreOptions, true>)
 
 const ENV_URL = 'UPSTASH_REDIS_REST_URL'
 const ENV_TOKEN = 'UPSTASH_REDIS_REST_TOKEN'
@@ -72,6 +85,27 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
+// Many marks in one request (the revocation feed's batches). Every epoch key is checked before
+// anything is written, so a batch refused for a corrupt epoch writes nothing.
+const MARK_MANY = `for i, key in ipairs(KEYS) do
+  if ARGV[3 * i - 2] == 'e' then
+    local current = redis.call('GET', key)
+    if current and not string.match(current, '^%d+$') then
+      return redis.error_reply('stored delegation epoch is not an integer: ' .. key)
+    end
+  end
+end
+for i, key in ipairs(KEYS) do
+  local kind, value, px = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if kind == 'r' then
+    redis.call('SET', key, '1', 'PX', px)
+  else
+    local current = redis.call('GET', key)
+    if not current or tonumber(current) < tonumber(value) then redis.call('SET', key, value, 'PX', px) end
+  end
+end
+return #KEYS`
+
 function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return withDeadline(work, ms, () => new Error(`Upstash ${what}: no answer within ${ms} ms`))
 }
@@ -84,8 +118,8 @@ function isClient(value: unknown): value is UpstashRedisClient {
 
 /**
  * A revocation store shared by every isolate, on Upstash Redis (REST). Answers all revocation
- * anchors of a mandate and its zone's delegation epoch with one MGET: one HTTP request per
- * verification. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
+ * anchors of a mandate and its zone's delegation epoch with one MGET: at most one HTTP request per
+ * verification, one for a whole burst off Workers. Any error or a missed deadline rejects, so `withCaracal` fails closed with 503.
  *
  * @example
  * ```ts
@@ -103,6 +137,7 @@ export class UpstashRevocationStore implements BatchRevocationStore {
   readonly #prefix: string
   readonly #ttlMs: number
   readonly #timeoutMs: number
+  readonly #batches: CoalescedMget | undefined
 
   /**
    * @param redis an `@upstash/redis` `Redis` client. Create it with `retry: { retries: 0 }`, so each
@@ -121,6 +156,8 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     this.#prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
     this.#ttlMs = options.ttlMs ?? DEFAULT_REVOCATION_TTL_MS
     this.#timeoutMs = options.timeoutMs ?? 1000
+    this.#batches =
+      options.coalesceLookups !== false && !isWorkers() ? new CoalescedMget((keys) => this.#mgetNow(keys)) : undefined
   }
 
   /**
@@ -214,9 +251,12 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     }
     validateTtl('UpstashRevocationStore', options.ttlMs)
     validateTimeout('UpstashRevocationStore', 'timeoutMs', timeoutMs)
+    if (options.coalesceLookups !== undefined && typeof options.coalesceLookups !== 'boolean') {
+      throw new TypeError('UpstashRevocationStore: `coalesceLookups` must be true or false')
+    }
   }
 
-  /** All anchors and the zone epoch in one MGET (one HTTP request). */
+  /** All anchors and the zone epoch in one MGET (one HTTP request, maybe shared with lookups of the same turn). */
   async lookup(anchors: readonly string[], zoneId: string | undefined): Promise<RevocationStatus> {
     const keys = anchors.map((a) => revokedKey(this.#prefix, a))
     if (zoneId !== undefined) keys.push(epochKey(this.#prefix, zoneId))
@@ -264,12 +304,42 @@ export class UpstashRevocationStore implements BatchRevocationStore {
     }
   }
 
+  /**
+   * Writes many marks in one request (one EVAL): each anchor as `markRevoked` would, each epoch
+   * raised as `markDelegationEpoch` would. The revocation feed writes its batches with it.
+   */
+  async markMany(marks: readonly RevocationMark[]): Promise<void> {
+    const keys: string[] = []
+    const args: string[] = []
+    for (const mark of marks) {
+      validateTtl('UpstashRevocationStore.markMany', mark.ttlMs)
+      if (mark.kind === 'revoke') {
+        validateAnchor('UpstashRevocationStore.markMany', mark.anchor)
+        keys.push(revokedKey(this.#prefix, mark.anchor))
+        args.push('r', '1', String(this.#px(mark.ttlMs)))
+      } else {
+        validateEpoch('UpstashRevocationStore.markMany', mark.zoneId, mark.epoch)
+        keys.push(epochKey(this.#prefix, mark.zoneId))
+        args.push('e', String(mark.epoch), String(this.#px(mark.ttlMs)))
+      }
+    }
+    if (keys.length === 0) return
+    const reply = await this.#call('EVAL', (r) => r.eval(MARK_MANY, keys, args))
+    if (Number(reply) !== keys.length) {
+      throw new Error(`Upstash EVAL: unexpected reply ${JSON.stringify(reply)?.slice(0, 40)}`)
+    }
+  }
+
   #px(ttlMs: number | undefined): number {
     return Math.max(1, Math.ceil(ttlMs ?? this.#ttlMs))
   }
 
   async #mget(keys: readonly string[]): Promise<readonly unknown[]> {
     if (keys.length === 0) return []
+    return this.#batches === undefined ? this.#mgetNow(keys) : this.#batches.get(keys)
+  }
+
+  async #mgetNow(keys: readonly string[]): Promise<readonly unknown[]> {
     const values = await this.#call('MGET', (r) => r.mget<unknown[]>(...keys))
     // A client whose fixed AbortSignal fired answers "Aborted" instead of rejecting: not a reply.
     if (!Array.isArray(values) || values.length !== keys.length) {

@@ -17,7 +17,8 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 /** The STS sends `max-age=300`; this is the fallback when a response carries none. */
 const DEFAULT_TTL_MS = 300_000
 const MIN_TTL_MS = 30_000
-const MAX_TTL_MS = 3_600_000
+/** The longest a JWKS response is trusted, whatever its max-age says. */
+export const MAX_TTL_MS = 3_600_000
 const MAX_BODY_BYTES = 256 * 1024
 const MAX_REDIRECTS = 3
 

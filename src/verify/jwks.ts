@@ -5,7 +5,8 @@
 import { primitive } from '#signature'
 import type { JWK } from 'jose'
 import { CaracalError, messageOf } from '../errors.js'
-import { download, jwksUrl, type Fetched, type FetchLike, type JsonWebKeySet } from './jwks-download.js'
+import { download, jwksUrl, MAX_TTL_MS, type Fetched, type FetchLike, type JsonWebKeySet } from './jwks-download.js'
+import { JwksPersistence, type JwksStore } from './jwks-persistence.js'
 
 export interface JwksCacheOptions {
   readonly issuer: string
@@ -18,6 +19,8 @@ export interface JwksCacheOptions {
   /** False on Workers, where a pending fetch belongs to the request that started it. */
   readonly shareInflight: boolean
   readonly now: () => number
+  /** Where the fetched JWKS is kept for the next isolate; none when undefined. */
+  readonly jwksStore?: JwksStore | undefined
 }
 
 /** After a failed fetch with nothing cached, answer 503 at once for this long instead of re-fetching. */
@@ -92,15 +95,26 @@ export class JwksCache {
   #lastKidRefetch = Number.NEGATIVE_INFINITY
   /** End of the backoff after a failed download; 0 once a download succeeds. */
   #failedUntil = 0
-  #inflight: Promise<void> | undefined
+  /** Settles true when the keys came from the JWKS endpoint, false when from the persisted entry. */
+  #inflight: Promise<boolean> | undefined
   /** Bumped whenever a kid stops naming the key object it named; see keyGeneration. */
   #generation = 0
   /** Number of JWKS downloads started (diagnostics and tests). */
   fetchCount = 0
+  readonly #persisted: JwksPersistence | undefined
 
   constructor(options: JwksCacheOptions) {
     this.#options = options
     this.#url = jwksUrl(options.issuer, options.zoneId)
+    this.#persisted =
+      options.jwksStore === undefined || options.staticJwks !== undefined
+        ? undefined
+        : new JwksPersistence(options.jwksStore, {
+            url: this.#url,
+            maxTtlMs: MAX_TTL_MS,
+            timeoutMs: options.timeoutMs,
+            awaitWrites: !options.shareInflight,
+          })
   }
 
   get url(): string {
@@ -139,7 +153,7 @@ export class JwksCache {
 
   /** Loads the keys now (used by `warmup()`); rejects with `temporarily_unavailable` on failure. */
   async load(): Promise<void> {
-    await this.#refresh(this.#options.now(), true)
+    await this.#refresh(this.#options.now(), true, true)
   }
 
   async #expired(kid: string, now: number): Promise<VerificationKey> {
@@ -147,11 +161,11 @@ export class JwksCache {
     // a failure they serve without a new attempt until the backoff ends, so an outage does not add
     // a fetch timeout to every request.
     const stale = this.#keys !== undefined && now < this.#staleUntil
-    let refreshed = false
+    /** Where the keys came from: true the JWKS endpoint, false the persisted entry, undefined neither. */
+    let loaded: boolean | undefined
     if (!stale || now >= this.#failedUntil) {
       try {
-        await this.#refresh(now, false)
-        refreshed = true
+        loaded = await this.#refresh(now, false, true)
       } catch (error) {
         if (this.#keys === undefined || this.#options.now() >= this.#staleUntil) throw error
       }
@@ -159,17 +173,28 @@ export class JwksCache {
     const hit = this.#keys!.get(kid)
     if (hit !== undefined) return keyOf(kid, hit)
     // The keys were fetched just now: a second fetch for this kid could only say the same.
-    if (refreshed) throw unknownKid(kid)
+    if (loaded === true) throw unknownKid(kid)
+    if (loaded === false) {
+      // Persisted keys may predate a rotation: fetch, as this load would have without the store,
+      // spending no kid-refetch cooldown; if that fails, the unknown-kid rules below apply.
+      const fetched = await this.#refresh(this.#options.now(), false, false).catch(() => false)
+      const found = this.#keys!.get(kid)
+      if (found !== undefined) return keyOf(kid, found)
+      if (fetched) throw unknownKid(kid)
+    }
     return this.#unknownKid(kid, this.#options.now())
   }
 
   async #unknownKid(kid: string, now: number): Promise<VerificationKey> {
     // A key that rotated in since the last fetch: refetch, at most once per cooldown window, so
     // a flood of made-up kids cannot become a flood of fetches.
-    if (this.#inflight !== undefined && this.#options.shareInflight) await this.#inflight.catch(() => {})
-    else if (now - this.#lastKidRefetch >= this.#options.cooldownMs) {
+    let fetchedMeanwhile = false
+    if (this.#inflight !== undefined && this.#options.shareInflight) {
+      fetchedMeanwhile = await this.#inflight.catch(() => true)
+    }
+    if (!fetchedMeanwhile && now - this.#lastKidRefetch >= this.#options.cooldownMs) {
       this.#lastKidRefetch = now
-      await this.#refresh(now, true)
+      await this.#refresh(now, true, false)
     }
     const hit = this.#keys?.get(kid)
     if (hit !== undefined) return keyOf(kid, hit)
@@ -185,9 +210,13 @@ export class JwksCache {
     throw unknownKid(kid)
   }
 
-  #refresh(now: number, force: boolean): Promise<void> {
+  /**
+   * Loads the keys: from the persisted entry when `mayUsePersisted` and it is fresh, else from the
+   * JWKS endpoint. Resolves true when they came from the endpoint.
+   */
+  #refresh(now: number, force: boolean, mayUsePersisted: boolean): Promise<boolean> {
     if (this.#options.staticJwks !== undefined) {
-      if (this.#keys !== undefined) return Promise.resolve()
+      if (this.#keys !== undefined) return Promise.resolve(true)
       return this.#install(this.#options.staticJwks, Number.POSITIVE_INFINITY).catch((error: unknown) => {
         throw new CaracalError('server_misconfigured', `the \`jwks\` option is unusable: ${(error as Error).message}`, {
           cause: error,
@@ -201,7 +230,7 @@ export class JwksCache {
       return Promise.reject(unavailable('JWKS fetch failed recently; not retrying yet', Math.max(1, wait)))
     }
     if (this.#options.shareInflight && this.#inflight !== undefined) return this.#inflight
-    const run = this.#fetchAndInstall()
+    const run = this.#loadPersisted(mayUsePersisted).then((loaded) => (loaded ? false : this.#fetchAndInstall()))
     if (this.#options.shareInflight) {
       this.#inflight = run
       const clear = (): void => {
@@ -212,7 +241,21 @@ export class JwksCache {
     return run
   }
 
-  async #fetchAndInstall(): Promise<void> {
+  /** Installs the persisted entry when there is a fresh, valid one; false otherwise. */
+  async #loadPersisted(mayUsePersisted: boolean): Promise<boolean> {
+    if (!mayUsePersisted || this.#persisted === undefined) return false
+    const entry = await this.#persisted.read(this.#options.now())
+    if (entry === undefined) return false
+    try {
+      await this.#install(entry.jwks, entry.fetchedAt + entry.ttlMs - this.#options.now())
+      return true
+    } catch {
+      // Keys that would not pass as fetched ones are not trusted from a store either.
+      return false
+    }
+  }
+
+  async #fetchAndInstall(): Promise<true> {
     this.fetchCount++
     const fetchFn = this.#options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init))
     let fetched: Fetched
@@ -222,6 +265,7 @@ export class JwksCache {
       this.#failedUntil = this.#options.now() + FAILURE_BACKOFF_MS
       throw unavailable(`JWKS unavailable at ${this.#url}: ${messageOf(error)}`, FAILURE_BACKOFF_MS / 1000, error)
     }
+    const fetchedAt = this.#options.now()
     try {
       await this.#install(fetched.jwks, fetched.ttlMs)
     } catch (error) {
@@ -232,9 +276,12 @@ export class JwksCache {
         error,
       )
     }
+    await this.#persisted?.write({ jwks: fetched.jwks, fetchedAt, ttlMs: fetched.ttlMs })
+    return true
   }
 
-  async #install(jwks: unknown, ttlMs: number): Promise<void> {
+  /** Resolves true (keys in place) for #refresh's callers; rejects when the set is unusable. */
+  async #install(jwks: unknown, ttlMs: number): Promise<true> {
     const list = (jwks as { keys?: unknown } | null)?.keys
     if (!Array.isArray(list)) throw new Error('JWKS has no `keys` array')
     const usable = (list.slice(0, MAX_KEYS) as unknown[]).filter(isUsableJwk)
@@ -276,6 +323,7 @@ export class JwksCache {
     this.#freshUntil = now + ttlMs
     this.#staleUntil = this.#freshUntil + this.#options.maxStaleMs
     this.#failedUntil = 0
+    return true
   }
 }
 

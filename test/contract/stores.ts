@@ -9,6 +9,7 @@
  */
 import { withCaracal, type CaracalOptions, type RevocationStore } from 'caracal-fetch'
 import { createDevIssuer, type DevIssuer } from 'caracal-fetch/testing'
+import { DEV_ZONE, bearerRequest, trusting } from '../support/fixture.js'
 import { equal, match, ok, rejects, type ContractCase } from './assert.js'
 
 /** A store with all of Caracal's interface: the suite revokes and reads back through it. */
@@ -55,12 +56,10 @@ export interface StoreContractOptions {
   readonly settleMs?: number
 }
 
-const AUDIENCE = 'resource://billing-api'
 /** Caracal's key layout (caracal-mandates.md section 5); the stores under test keep the default prefix. */
 const PREFIX = 'caracal:revoked:sessions:'
 /** Round trips and clock reads around a write, in ms. */
 const EXPIRY_SLACK_MS = 250
-const ORIGIN = 'https://billing.example'
 const ANCHORS = ['sid', 'root_sid', 'agent_session_id', 'delegation_edge_id'] as const
 
 interface Fixture {
@@ -83,28 +82,22 @@ const unique = (label: string): string => `${label}-${crypto.randomUUID()}`
 
 async function fixture(options: StoreContractOptions): Promise<Fixture> {
   const zoneId = unique('zone')
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId, audience: AUDIENCE })
+  // A zone of its own per case: stores that persist (Redis, KV) must not see another case's marks.
+  const dev = await createDevIssuer({ ...DEV_ZONE, zoneId })
   const store = await options.create()
   const handler = withCaracal(
     () => {
       f.calls++
       return new Response('ok')
     },
-    {
-      audience: AUDIENCE,
-      issuer: dev.issuer,
-      zoneId,
-      fetch: dev.fetch,
-      revocations: store,
-      ...options.caracal,
-    },
+    { ...trusting(dev), revocations: store, ...options.caracal },
   )
   const f: Fixture = {
     dev,
     store,
     zoneId,
     calls: 0,
-    call: (token) => handler(new Request(`${ORIGIN}/invoices`, { headers: { authorization: `Bearer ${token}` } })),
+    call: (token) => handler(bearerRequest(token, '/invoices')),
     anchors: () => ({
       sid: unique('sid'),
       root_sid: unique('root'),

@@ -191,7 +191,7 @@ export interface SmokeSpec {
 /** One extra smoke check: `get(path, token?)` requests the running example. */
 export interface SmokeCheck {
   readonly name: string
-  run(get: (path: string, token?: string) => Promise<Response>, infra: SmokeInfra): Promise<void>
+  run(get: (path: string, token?: string) => Promise<Response>, infra: SmokeInfra, origin: string): Promise<void>
 }
 
 /** Registers the smoke tests of one example: start it, 200, 401, revoked 401, stop it. */
@@ -240,6 +240,6 @@ export function smokeSuite(spec: SmokeSpec): void {
       expect(await res.json()).toMatchObject({ error: 'session_revoked' })
     })
 
-    for (const check of spec.checks ?? []) test(check.name, () => check.run(get, infra))
+    for (const check of spec.checks ?? []) test(check.name, () => check.run(get, infra, example.origin))
   })
 }

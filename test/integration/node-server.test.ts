@@ -10,6 +10,7 @@ import { afterAll, expect, test } from 'vitest'
 import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
 import { createDevIssuer } from 'caracal-fetch/testing'
 import { servedCases, type ServingRuntime } from '../runtime/served.js'
+import { DEV_ZONE, trusting } from '../support/fixture.js'
 
 const OriginalRequest = globalThis.Request
 const OriginalResponse = globalThis.Response
@@ -44,12 +45,9 @@ afterAll(() => {
 for (const c of servedCases(nodeServer)) test(c.name, () => c.run())
 
 test('the globals are swapped while serving, and withCaracal answers with either Response class', async () => {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://a' })
+  const dev = await createDevIssuer(DEV_ZONE)
   const handler = withCaracal(() => new OriginalResponse('from the original class'), {
-    audience: 'resource://a',
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
+    ...trusting(dev),
     revocations: new MemoryRevocationStore(),
   })
   const server = await nodeServer.serve(handler)

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { storeContract, type StoreContractOptions } from '../contract/stores.js'
 import { findRedisServer, redisCommand, startRedis, type RedisServer } from '../support/redis-server.js'
 import { startUpstashShim, type UpstashShim } from '../support/upstash-rest-shim.js'
+import { DEV_ZONE, bearerRequest, trusting } from '../support/fixture.js'
 
 const PREFIX = 'caracal:revoked:sessions:'
-const AUDIENCE = 'resource://billing-api'
 const DAY_MS = 24 * 60 * 60 * 1000
 
 // Throws under CI=true when redis-server is missing; elsewhere the suite is skipped with the reason.
@@ -47,29 +47,20 @@ interface Guarded {
 
 async function guarded(store: UpstashRevocationStore, overrides: Partial<CaracalOptions> = {}): Promise<Guarded> {
   const zoneId = `zone-${crypto.randomUUID()}`
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId, audience: AUDIENCE })
+  const dev = await createDevIssuer({ ...DEV_ZONE, zoneId })
   const g: Guarded = {
     dev,
     zoneId,
     calls: 0,
     errors: [],
-    call: (token) =>
-      handler(new Request('https://billing.example/x', { headers: { authorization: `Bearer ${token}` } })),
+    call: (token) => handler(bearerRequest(token)),
   }
   const handler = withCaracal(
     () => {
       g.calls++
       return new Response('ok')
     },
-    {
-      audience: AUDIENCE,
-      issuer: dev.issuer,
-      zoneId,
-      fetch: dev.fetch,
-      revocations: store,
-      onError: (e) => g.errors.push(e),
-      ...overrides,
-    },
+    { ...trusting(dev), revocations: store, onError: (e) => g.errors.push(e), ...overrides },
   )
   return g
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createDevIssuer, type DevIssuer } from '../../src/testing.js'
+import { AUDIENCE, ZONE_ID } from './fixture.js'
 
 /** How the next JWKS responses behave; tests change it between requests. */
 export interface JwksBehaviour {
@@ -71,8 +72,8 @@ export async function startJwksServer(
   const issuer = `http://127.0.0.1:${port}${prefix}`
   const dev = await createDevIssuer({
     issuer,
-    zoneId: options.zoneId ?? 'zone-a',
-    audience: options.audience ?? 'resource://billing-api',
+    zoneId: options.zoneId ?? ZONE_ID,
+    audience: options.audience ?? AUDIENCE,
   })
   return {
     issuer,

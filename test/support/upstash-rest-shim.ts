@@ -40,6 +40,11 @@ export interface ShimFault {
    * `fetch` rejects with a network error, the kind of failure `@upstash/redis` retries.
    */
   readonly reset?: boolean
+  /**
+   * Run the commands at once, then hold the answer this long, in ms: a read already done at Redis
+   * whose reply has not arrived yet (see `UpstashShim.held`).
+   */
+  readonly holdReplyMs?: number
 }
 
 export interface UpstashShim {
@@ -49,6 +54,8 @@ export interface UpstashShim {
   readonly token: string
   /** Every HTTP request received, in order. */
   readonly requests: readonly ShimRequest[]
+  /** Answers whose commands have run and which `holdReplyMs` is holding back right now. */
+  readonly held: number
   /** The fault in effect, if any; set to undefined to heal. */
   fault: ShimFault | undefined
   /** Forgets the recorded requests. */
@@ -120,6 +127,7 @@ export async function startUpstashShim(options: UpstashShimOptions): Promise<Ups
   const requests: ShimRequest[] = []
   const timers = new Set<ReturnType<typeof setTimeout>>()
   let fault: ShimFault | undefined
+  let held = 0
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -167,6 +175,10 @@ export async function startUpstashShim(options: UpstashShimOptions): Promise<Ups
       if (!Array.isArray(parsed)) throw new BadRequest('ERR the body must be a JSON array')
       if (!batch) {
         const [reply] = await redis.batch([asCommand(parsed)])
+        if (active?.holdReplyMs !== undefined) {
+          held++
+          await sleep(active.holdReplyMs).finally(() => held--)
+        }
         const out = toReply(reply!, base64)
         return send(res, 'error' in out ? 400 : 200, out)
       }
@@ -210,6 +222,9 @@ export async function startUpstashShim(options: UpstashShimOptions): Promise<Ups
     url: `http://127.0.0.1:${port}`,
     token,
     requests,
+    get held() {
+      return held
+    },
     get fault() {
       return fault
     },

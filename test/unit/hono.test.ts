@@ -11,12 +11,12 @@ import {
   type CaracalOptions,
 } from '../../src/index.js'
 import { createDevIssuer, type DevIssuer } from '../../src/testing.js'
+import { DEV_ZONE, trusting } from '../support/fixture.js'
 
-const AUDIENCE = 'resource://billing-api'
 const ORIGIN = 'http://localhost'
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const dev = await createDevIssuer(DEV_ZONE)
   const store = new MemoryRevocationStore()
   let lookups = 0
   const counting = {
@@ -25,14 +25,7 @@ async function setup(extra: Partial<CaracalOptions> = {}) {
       return store.isRevoked(anchor)
     },
   }
-  const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: counting,
-    ...extra,
-  }
+  const options: CaracalOptions = { ...trusting(dev), revocations: counting, ...extra }
   return { dev, store, options, lookups: () => lookups }
 }
 

@@ -7,7 +7,9 @@
  * Stateless: a new MCP server and transport per request, so any isolate can answer any request
  * (Workers keep no session between isolates). Issuer, zone and audience come from the Worker's
  * vars (CARACAL_STS_URL, CARACAL_ZONE_ID, CARACAL_AUDIENCE); revocations from the REVOCATIONS KV
- * binding. `/healthz` is served without a mandate.
+ * binding. `/healthz` is served without a mandate. The RFC 9728 document is served at
+ * `/.well-known/oauth-protected-resource/mcp`, built per request from those vars (the audience is
+ * the resource's URL, e.g. https://mcp.example.com/mcp), so an MCP client discovers the STS from a 401.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
@@ -61,6 +63,7 @@ export default {
     requiredScopes: ['mcp:tools'],
     tools: { admin_reset: { requiredScopes: ['mcp:admin'] } },
     exclude: ['/healthz'],
+    resourceMetadata: { resourceName: 'Caracal MCP Worker' },
     onError: (error) => console.log(`refused ${error.code}: ${error.reason}`),
   }),
 }

@@ -104,8 +104,14 @@ async function jsonRpcMethodOf(request: Request): Promise<string | undefined> {
   }
 }
 
+/** How the harness routes: by default it serves the RFC 9728 document itself. */
+export interface HarnessOptions {
+  /** Route `/.well-known/oauth-protected-resource*` to the wrapper (a served `resourceMetadata`). */
+  readonly wrapperServesMetadata?: boolean
+}
+
 /** Starts the server on a random loopback port. `wrap` puts the Caracal wrapper around /mcp. */
-export async function startMcpHarness(wrap: Wrap): Promise<McpHarness> {
+export async function startMcpHarness(wrap: Wrap, harnessOptions: HarnessOptions = {}): Promise<McpHarness> {
   let route: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 })
   const server = await new Promise<{ server: Server; port: number }>((resolve) => {
     const s = serve({ fetch: (request) => route(request), port: 0, hostname: '127.0.0.1' }, (info) =>
@@ -186,6 +192,9 @@ export async function startMcpHarness(wrap: Wrap): Promise<McpHarness> {
     const path = new URL(request.url).pathname
     const jwks = dev.handleJwks(request)
     if (jwks !== undefined) return jwks
+    if (harnessOptions.wrapperServesMetadata === true && path.startsWith('/.well-known/oauth-protected-resource')) {
+      return protectedMcp(request)
+    }
     if (path === '/.well-known/oauth-protected-resource/mcp') {
       return Response.json({
         resource: mcpUrl.href,

@@ -6,14 +6,10 @@
 import { afterEach, expect, test } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { withMcpCaracal, type McpCaracalOptions } from 'caracal-fetch/mcp'
-import { CLIENT_ID, eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
+import { AutoApprovingProvider } from './auto-approving-provider.js'
+import { eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
 
 let harness: McpHarness | undefined
 afterEach(async () => {
@@ -32,50 +28,6 @@ function clientWith(h: McpHarness, token: string): { client: Client; transport: 
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   })
   return { client: new Client({ name: 'caracal-test-client', version: '1.0.0' }), transport }
-}
-
-/**
- * An interactive OAuth client whose "browser" approves at once: `redirectToAuthorization` follows
- * the authorization URL and keeps the code, for the test to hand to `transport.finishAuth`.
- */
-class AutoApprovingProvider implements OAuthClientProvider {
-  readonly authorizationUrls: URL[] = []
-  code: string | undefined
-  #client: OAuthClientInformationMixed = { client_id: CLIENT_ID }
-  #tokens: OAuthTokens | undefined
-  #verifier = ''
-  constructor(tokens: OAuthTokens) {
-    this.#tokens = tokens
-  }
-  get redirectUrl(): string {
-    return 'http://127.0.0.1/callback'
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { redirect_uris: [this.redirectUrl], token_endpoint_auth_method: 'none', client_name: 'step-up test' }
-  }
-  clientInformation(): OAuthClientInformationMixed {
-    return this.#client
-  }
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.#client = info
-  }
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens
-  }
-  async redirectToAuthorization(url: URL): Promise<void> {
-    this.authorizationUrls.push(url)
-    const answer = await fetch(url, { redirect: 'manual' })
-    this.code = new URL(answer.headers.get('location')!).searchParams.get('code') ?? undefined
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier
-  }
-  codeVerifier(): string {
-    return this.#verifier
-  }
 }
 
 test('a tool whose requirement the mandate misses: 403 naming the route and tool scopes, the tool never runs', async () => {

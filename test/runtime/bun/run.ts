@@ -8,11 +8,13 @@
 import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
 import { createDevIssuer } from 'caracal-fetch/testing'
 import { equal, type ContractCase } from '../../contract/assert.js'
+import { DEV_ZONE, trusting } from '../../support/fixture.js'
 import { runCases } from '../run-cases.js'
 import { servedCases, type ServedHandler, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
 import { websocketCases } from '../websocket.js'
 import { bunUpgrades } from './websocket.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Bun: {
   version: string
@@ -55,20 +57,14 @@ const quirks: ContractCase[] = [
   {
     name: "Bun: a handler returning undefined is not reached when refused; when verified it is a 500, not Bun's 204",
     async run() {
-      const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://a' })
+      const dev = await createDevIssuer(DEV_ZONE)
       let calls = 0
       const handler = withCaracal(
         ((request: Request) => {
           calls++
           return new URL(request.url).pathname === '/ok' ? new Response('fine') : undefined
         }) as unknown as (request: Request) => Response,
-        {
-          audience: 'resource://a',
-          issuer: dev.issuer,
-          zoneId: dev.zoneId,
-          fetch: dev.fetch,
-          revocations: new MemoryRevocationStore(),
-        },
+        { ...trusting(dev), revocations: new MemoryRevocationStore() },
       )
       const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler, development: false })
       try {
@@ -94,7 +90,7 @@ const quirks: ContractCase[] = [
 const filter = process.argv[2]
 const summary = await runCases(
   'bun',
-  [...portableSuites(), ...servedCases(bun), ...websocketCases(bunUpgrades), ...quirks],
+  [...portableSuites(), ...servedCases(bun), ...websocketCases(bunUpgrades), ...testingKitCases('Bun'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Bun ${Bun.version})`)

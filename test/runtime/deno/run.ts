@@ -9,11 +9,13 @@
  */
 import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
 import { equal, rejects, type ContractCase } from '../../contract/assert.js'
+import { AUDIENCE, ISSUER, ZONE_ID } from '../../support/fixture.js'
 import { runCases } from '../run-cases.js'
 import { servedCases, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
 import { websocketCases } from '../websocket.js'
 import { denoUpgrades } from './websocket.js'
+import { testingKitCases } from '../testing-kit.js'
 
 declare const Deno: {
   version: { deno: string }
@@ -50,14 +52,9 @@ const quirks: ContractCase[] = [
     async run() {
       equal(Deno.permissions.querySync({ name: 'env' }).state === 'granted', false, 'this runner has no env permission')
       const revocations = new MemoryRevocationStore()
-      withCaracal(() => new Response('ok'), {
-        audience: 'resource://a',
-        issuer: 'https://sts.example',
-        zoneId: 'zone-a',
-        revocations,
-      })
+      withCaracal(() => new Response('ok'), { audience: AUDIENCE, issuer: ISSUER, zoneId: ZONE_ID, revocations })
       await rejects(
-        () => withCaracal(() => new Response('ok'), { audience: 'resource://a', zoneId: 'zone-a', revocations }),
+        () => withCaracal(() => new Response('ok'), { audience: AUDIENCE, zoneId: ZONE_ID, revocations }),
         /^withCaracal: no issuer; pass `issuer` or set CARACAL_STS_URL$/,
         'missing issuer',
       )
@@ -68,7 +65,7 @@ const quirks: ContractCase[] = [
 const filter = Deno.args[0]
 const summary = await runCases(
   'deno',
-  [...portableSuites(), ...servedCases(deno), ...websocketCases(denoUpgrades), ...quirks],
+  [...portableSuites(), ...servedCases(deno), ...websocketCases(denoUpgrades), ...testingKitCases('Deno'), ...quirks],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Deno ${Deno.version.deno})`)

@@ -16,13 +16,21 @@ export default defineConfig({
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: here('./wrangler.toml') },
       remoteBindings: false,
-      miniflare: { bindings: { CARACAL_STS_URL: inject('issuerOrigin') } },
+      miniflare: {
+        bindings: {
+          CARACAL_STS_URL: inject('issuerOrigin'),
+          UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+          UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+          UPSTASH_STATS_URL: inject('upstashStats'),
+        },
+      },
     })),
   ],
   resolve: {
     alias: [
       { find: /^caracal-fetch$/, replacement: src('index.ts') },
       { find: /^caracal-fetch\/cloudflare-kv$/, replacement: src('cloudflare-kv.ts') },
+      { find: /^caracal-fetch\/upstash$/, replacement: src('upstash.ts') },
       { find: /^caracal-fetch\/testing$/, replacement: src('testing.ts') },
       // What the package's `#signature` import resolves to on Workers: the Web Crypto primitive.
       { find: /^#signature$/, replacement: src('verify/signature-web.ts') },
@@ -31,7 +39,7 @@ export default defineConfig({
   test: {
     root: here('.'),
     include: ['**/*.test.ts'],
-    globalSetup: [here('./global-setup.ts')],
+    globalSetup: [here('./global-setup.ts'), here('./upstash-setup.ts')],
     testTimeout: 20_000,
   },
 })

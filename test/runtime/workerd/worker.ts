@@ -3,14 +3,18 @@
  * and `KvRevocationStore` on the real local KV binding; issuer, zone and audience come from the
  * Worker's vars per request. Some routes wrap the binding to count calls or to inject faults.
  */
-import { getMandate, withCaracal, type CaracalError, type CaracalOptions } from 'caracal-fetch'
+import { getMandate, withCaracal, type CaracalError, type CaracalOptions, type JwksStore } from 'caracal-fetch'
 import { KvRevocationStore, type KvGetOptions, type KvNamespaceLike } from 'caracal-fetch/cloudflare-kv'
+import { UpstashRevocationStore } from 'caracal-fetch/upstash'
 
 export interface Env {
   REVOCATIONS: KvNamespaceLike
   CARACAL_STS_URL?: string
   CARACAL_ZONE_ID?: string
   CARACAL_AUDIENCE?: string
+  UPSTASH_REDIS_REST_URL: string
+  UPSTASH_REDIS_REST_TOKEN: string
+  UPSTASH_STATS_URL: string
 }
 
 /** One call a wrapped namespace saw. */
@@ -68,7 +72,12 @@ function oldRuntime(kv: KvNamespaceLike): KvNamespaceLike {
   return wrapped
 }
 
+/** One Upstash store per isolate, built from the first request's env (the shim of upstash-setup.ts). */
+let upstash: UpstashRevocationStore | undefined
+
 const routes: Record<string, (request: Request, env: Env, ctx: unknown) => Promise<Response>> = {
+  // A generous deadline: the first call also loads @upstash/redis, which the test runner transforms.
+  upstash: guarded('upstash', (env: Env) => (upstash ??= UpstashRevocationStore.fromEnv(env, { timeoutMs: 10_000 }))),
   // The documented usage, as is.
   kv: guarded('kv', (env: Env) => new KvRevocationStore(env.REVOCATIONS)),
   counted: guarded('counted', (env: Env) => new KvRevocationStore(counting(env.REVOCATIONS, seen.calls))),
@@ -119,6 +128,25 @@ async function sharedIo(env: Env, step: string): Promise<Response> {
   }
 }
 
+/**
+ * Fresh `withCaracal` instances with the persisted JWKS, one per id (a fresh JwksCache, as in a
+ * new isolate): `/persisted/<id>` on the Cache API (the default), `/persisted-kv/<id>` on the KV
+ * namespace, `/persisted-off/<id>` with `jwksCache: false`. All count their JWKS fetches.
+ */
+const persisted = new Map<string, ReturnType<typeof guarded>>()
+function persistedRoute(route: string, id: string, env: Env): ReturnType<typeof guarded> {
+  let handler = persisted.get(`${route}/${id}`)
+  if (handler === undefined) {
+    const kv = env.REVOCATIONS as unknown as JwksStore
+    const jwksCache = route === 'persisted-kv' ? kv : route === 'persisted-off' ? false : undefined
+    handler = guarded(`${route}/${id}`, (e: Env) => new KvRevocationStore(e.REVOCATIONS), {
+      ...(jwksCache === undefined ? {} : { jwksCache }),
+    })
+    persisted.set(`${route}/${id}`, handler)
+  }
+  return handler
+}
+
 /** Fresh `withCaracal` instances, one per id, so a test can observe a cold start. */
 const cold = new Map<string, ReturnType<typeof guarded>>()
 
@@ -134,12 +162,16 @@ export default {
     if (route === 'cold') {
       let handler = cold.get(id)
       if (handler === undefined) {
-        handler = guarded(`cold/${id}`, (e: Env) => new KvRevocationStore(e.REVOCATIONS))
+        // No JWKS anywhere, not even in the Cache API: this route is the cold start that pays the fetch.
+        handler = guarded(`cold/${id}`, (e: Env) => new KvRevocationStore(e.REVOCATIONS), { jwksCache: false })
         cold.set(id, handler)
       }
       return handler(request, env, ctx)
     }
     if (route === 'shared-io') return sharedIo(env, id)
+    if (route === 'persisted' || route === 'persisted-kv' || route === 'persisted-off') {
+      return persistedRoute(route, id, env)(request, env, ctx)
+    }
     const handler = routes[route]
     return handler === undefined ? new Response('no such route', { status: 404 }) : handler(request, env, ctx)
   },

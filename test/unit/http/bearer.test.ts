@@ -1,20 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalError } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { withCaracal, type CaracalError } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
 
 async function setup() {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options } = await devZone()
   const errors: CaracalError[] = []
-  const h = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
-    onError: (e) => errors.push(e),
-  })
+  const h = withCaracal(() => new Response('ok'), { ...options, onError: (e) => errors.push(e) })
   const send = (authorization: string) => h(new Request('https://api.example/x', { headers: { authorization } }))
   return { dev, errors, send }
 }

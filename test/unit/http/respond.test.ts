@@ -1,20 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { withCaracal } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
 
 async function send(options: Record<string, unknown>, claims: Record<string, unknown> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
-  const h = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
-    ...options,
-  })
-  return h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${await dev.mint(claims)}` } }))
+  const zone = await devZone()
+  const h = withCaracal(() => new Response('ok'), { ...zone.options, ...options })
+  return h(await zone.request(claims))
 }
 
 describe('refusal texts', () => {

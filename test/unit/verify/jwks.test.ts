@@ -1,23 +1,20 @@
 import { exportJWK, generateKeyPair } from 'jose'
-import { describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalError } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { describe, expect, test, vi } from 'vitest'
+import { withCaracal, type CaracalError } from '../../../src/index.js'
+import type { DevIssuer } from '../../../src/testing.js'
+import { devZone } from '../../support/dev-zone.js'
 
-const AUDIENCE = 'resource://billing-api'
+const ok = () => new Response('ok')
 
-async function setup(serve: (dev: Awaited<ReturnType<typeof createDevIssuer>>) => Promise<Response> | Response) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+async function setup(serve: (dev: DevIssuer) => Promise<Response> | Response) {
+  const { dev, options, request } = await devZone()
   const errors: CaracalError[] = []
   const h = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
+    ...options,
     fetch: async () => serve(dev),
-    revocations: new MemoryRevocationStore(),
     onError: (e) => errors.push(e),
   })
-  const send = async () =>
-    h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${await dev.mint()}` } }))
+  const send = async () => h(await request())
   return { dev, errors, send }
 }
 
@@ -63,5 +60,32 @@ describe('a JWKS endpoint that answers 400 or 404', () => {
     expect((await send()).status).toBe(503)
     expect(errors[0]?.reason).toContain('HTTP 500')
     expect(errors[0]?.reason).not.toMatch(/minted no mandate/)
+  })
+})
+
+describe('a static jwks option', () => {
+  test('a key that has the right shape but cannot be imported is a 500 server_misconfigured, and warmup() rejects', async () => {
+    const { options: base, request: req } = await devZone()
+    let calls = 0
+    const h = withCaracal(
+      () => {
+        calls++
+        return ok()
+      },
+      { ...base, fetch: undefined, jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'AAAA', y: 'AAAA' }] } },
+    )
+    await expect(h.warmup()).rejects.toMatchObject({ name: 'CaracalError', code: 'server_misconfigured' })
+    const res = await h(await req())
+    expect(res.status).toBe(500)
+    expect(((await res.json()) as { error: string }).error).toBe('server_misconfigured')
+    expect(calls).toBe(0)
+  })
+
+  test('the JWKS of the issuer works as a static set, with no fetch', async () => {
+    const { options: base, dev, request: req } = await devZone()
+    const fetchSpy = vi.fn(base.fetch)
+    const h = withCaracal(ok, { ...base, fetch: fetchSpy, jwks: dev.jwks })
+    expect((await h(await req())).status).toBe(200)
+    expect(fetchSpy).not.toHaveBeenCalled()
   })
 })

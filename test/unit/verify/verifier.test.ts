@@ -1,23 +1,14 @@
 import { describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalError } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { withCaracal, type CaracalError } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
+import { bearerRequest } from '../../support/fixture.js'
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 async function setup() {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options } = await devZone()
   const errors: CaracalError[] = []
-  const h = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
-    onError: (e) => errors.push(e),
-  })
-  const send = (token: string) =>
-    h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } }))
+  const h = withCaracal(() => new Response('ok'), { ...options, onError: (e) => errors.push(e) })
+  const send = (token: string) => h(bearerRequest(token))
   return { dev, errors, send }
 }
 
@@ -69,17 +60,13 @@ describe('only the canonical base64url spelling of a token is accepted', () => {
 
 describe('a malformed payload is decidable without keys', () => {
   test('while the JWKS cannot be fetched, a payload that is not base64url is 401 invalid_token, not 503', async () => {
-    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+    const { dev, options } = await devZone()
     const h = withCaracal(() => new Response('ok'), {
-      audience: AUDIENCE,
-      issuer: dev.issuer,
-      zoneId: dev.zoneId,
+      ...options,
       fetch: () => Promise.reject(new Error('STS unreachable')),
-      revocations: new MemoryRevocationStore(),
     })
     const [header, payload, signature] = (await dev.mint()).split('.') as [string, string, string]
-    const send = (token: string) =>
-      h(new Request('https://api.example/x', { headers: { authorization: `Bearer ${token}` } }))
+    const send = (token: string) => h(bearerRequest(token))
     expect((await send(`${header}.=${payload}.${signature}`)).status).toBe(401)
     expect((await send(`${header}.${payload}.${signature}`)).status).toBe(503)
   })

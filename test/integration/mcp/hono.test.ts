@@ -1,0 +1,86 @@
+/**
+ * The official MCP SDK client against an SDK server behind Hono: `caracal()` verifies, `mcpTools()`
+ * holds each tool to its requirements; per-tool 403 naming route and tool scopes, the SDK's
+ * step-up, and a whole session.
+ */
+import { afterEach, expect, test } from 'vitest'
+import { Hono } from 'hono'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
+import { caracal, mcpTools, type CaracalEnv } from 'caracal-fetch/hono'
+import { AutoApprovingProvider } from './auto-approving-provider.js'
+import { eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
+
+let harness: McpHarness | undefined
+afterEach(async () => {
+  await harness?.close()
+  harness = undefined
+})
+
+const behindHono: Wrap = (handler, options) => {
+  const app = new Hono<CaracalEnv>()
+  app.use('*', caracal({ ...options, requiredScopes: ['mcp:tools'] }))
+  app.all('/mcp', mcpTools({ tools: { admin_reset: { requiredScopes: ['mcp:admin'] } } }), (c) => handler(c.req.raw))
+  return (request) => app.fetch(request)
+}
+
+function clientWith(h: McpHarness, token: string): { client: Client; transport: StreamableHTTPClientTransport } {
+  const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  })
+  return { client: new Client({ name: 'caracal-test-client', version: '1.0.0' }), transport }
+}
+
+test('a tool the mandate misses: 403 naming route and tool scopes; the tool never runs; allowed tools do', async () => {
+  const h = (harness = await startMcpHarness(behindHono))
+  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools' }))
+  await client.connect(transport)
+  expect((await client.callTool({ name: 'echo', arguments: { text: 'hono' } })).content).toEqual([
+    { type: 'text', text: 'hono' },
+  ])
+  await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toMatchObject({ code: 403 })
+  expect(h.exchanges.at(-1)!.challenge).toBe(
+    `Bearer error="insufficient_scope", error_description="Missing scope: mcp:admin", scope="mcp:tools mcp:admin", resource_metadata="${h.metadataUrl}"`,
+  )
+  expect(h.toolRuns).not.toContain('admin_reset')
+  await client.close()
+})
+
+test('a whole session with every scope: GET SSE, the protected tool, DELETE', async () => {
+  const h = (harness = await startMcpHarness(behindHono))
+  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools mcp:admin' }))
+  await client.connect(transport)
+  await eventually(() => h.exchanges.some((e) => e.method === 'GET'), 'the GET SSE stream')
+  expect((await client.callTool({ name: 'admin_reset', arguments: {} })).content).toEqual([
+    { type: 'text', text: 'reset done' },
+  ])
+  await transport.terminateSession()
+  await client.close()
+  expect(h.exchanges.map((e) => [e.method, e.jsonRpcMethod, e.status])).toEqual([
+    ['POST', 'initialize', 200],
+    ['POST', 'notifications/initialized', 202],
+    ['GET', undefined, 200],
+    ['POST', 'tools/call', 200],
+    ['DELETE', undefined, 200],
+  ])
+})
+
+test("the SDK client's step-up behind Hono: asks for the challenged scopes, and the new mandate is let through", async () => {
+  const h = (harness = await startMcpHarness(behindHono))
+  const provider = new AutoApprovingProvider({
+    access_token: await h.mint({ scope: 'mcp:tools' }),
+    token_type: 'Bearer',
+  })
+  const transport = new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: provider })
+  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  await client.connect(transport)
+  await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toBeInstanceOf(UnauthorizedError)
+  expect(provider.authorizationUrls.map((url) => url.searchParams.get('scope'))).toEqual(['mcp:tools mcp:admin'])
+  await transport.finishAuth(provider.code!)
+  expect((await client.callTool({ name: 'admin_reset', arguments: {} })).content).toEqual([
+    { type: 'text', text: 'reset done' },
+  ])
+  expect(h.exchanges.filter((e) => e.jsonRpcMethod === 'tools/call').map((e) => e.status)).toEqual([403, 200])
+  await client.close()
+})

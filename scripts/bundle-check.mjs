@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Bundle check: the root entry (dist/index.js), bundled as an edge app would (esbuild, minified,
-// platform neutral, jose included), must hold no hono, no @upstash/redis and no redis (node-redis)
-// code, and none of the ./hono, ./upstash, ./cloudflare-kv, ./mcp, ./testing (the testing kit's
-// HTTP server and CLI included) or ./feed modules; those subpaths bundle on their own. No other
-// subpath pulls in the feed, and the feed itself bundles without any Redis client (its TCP client is
-// loaded at run time, only for a redis:// source).
+// platform neutral, jose included), must hold no hono, no @upstash/redis, no redis (node-redis) and
+// no @opentelemetry code, and none of the ./hono, ./upstash, ./cloudflare-kv, ./mcp, ./otel,
+// ./testing (the testing kit's HTTP server and CLI included) or ./feed modules; those subpaths
+// bundle on their own. No other subpath pulls in the feed, and the feed itself bundles without any
+// Redis client (its TCP client is loaded at run time, only for a redis:// source).
 // Proof is twofold: esbuild's list of bundled inputs, and marker strings of each package searched
 // in the output (each marker is first shown to be found in a bundle that does include the package).
 // Prints the sizes and `bundle: N passed, N failed, 0 skipped`; `--write-docs <file>` rewrites the
@@ -63,6 +63,7 @@ const MARKERS = {
   hono: 'Context is not finalized',
   '@upstash/redis': 'UPSTASH_DISABLE_TELEMETRY',
   redis: 'Socket closed unexpectedly',
+  '@opentelemetry/api': 'opentelemetry.js.api',
 }
 const SUBPATH_MODULES = [
   'dist/hono.js',
@@ -82,6 +83,7 @@ const SUBPATH_MODULES = [
   'dist/testing/sts-handler.js',
   'dist/testing/cli.js',
   'dist/cli.js',
+  'dist/otel.js',
 ]
 
 let passed = 0
@@ -104,6 +106,7 @@ const subpaths = [
   await bundle('dist/upstash.js', ['@upstash/redis']),
   await bundle('dist/cloudflare-kv.js'),
   await bundle('dist/mcp.js'),
+  await bundle('dist/otel.js', ['@opentelemetry/api']),
 ]
 const feedBundle = await bundle('dist/feed.js')
 // Positive controls: bundles that do contain each package, so a marker that is never found cannot
@@ -113,6 +116,7 @@ const controls = {
   '@upstash/redis': await bundle('dist/upstash.js'),
   redis: await bundleForNode('node_modules/redis/dist/index.js'),
   testingServer: await bundle('dist/testing.js'),
+  '@opentelemetry/api': await bundle('dist/otel.js'),
 }
 // A string of the testing kit's server (src/testing/serve.ts) that nothing in the root entry says.
 const TESTING_SERVER_MARKER = 'closeAllConnections'
@@ -137,7 +141,7 @@ check(
   `the root bundle has no "${TESTING_SERVER_MARKER}" (testing server)`,
 )
 check(subpaths[0].inputs.includes('dist/hono.js'), 'caracal-fetch/hono bundles on its own')
-check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (types only)')
+check(fromPackage(subpaths[0].inputs, 'hono').length === 0, 'caracal-fetch/hono adds no hono code (hono/http-exception stays external, like hono)')
 check(subpaths[1].inputs.includes('dist/stores/upstash.js'), 'caracal-fetch/upstash bundles on its own')
 check(
   controls['@upstash/redis'].inputs.some((p) => p.includes('node_modules/@upstash/redis/')),
@@ -156,6 +160,17 @@ for (const name of ['redis', '@redis/client', '@upstash/redis']) {
 for (const name of ['redis', '@upstash/redis']) {
   check(!feedBundle.text.includes(MARKERS[name]), `caracal-fetch/feed has no "${MARKERS[name]}" (${name})`)
 }
+check(subpaths[4].inputs.includes('dist/otel.js'), 'caracal-fetch/otel bundles on its own')
+check(
+  fromPackage(subpaths[4].inputs, '@opentelemetry/api').length === 0,
+  'caracal-fetch/otel leaves @opentelemetry/api to the app',
+)
+check(
+  fromPackage(controls['@opentelemetry/api'].inputs, '@opentelemetry/api').length > 0,
+  'caracal-fetch/otel reaches @opentelemetry/api',
+)
+// The observation hooks' names reach the root (they are options); the span names must not.
+check(!rootBundle.text.includes('caracal.verify'), 'the root bundle has no span names (caracal-fetch/otel only)')
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
@@ -165,6 +180,7 @@ const rows = [
   ['`caracal-fetch/cloudflare-kv`', subpaths[2]],
   ['`caracal-fetch/mcp` (with the core)', subpaths[3]],
   ['`caracal-fetch/feed` (no Redis client: `redis` is loaded at run time)', feedBundle],
+  ['`caracal-fetch/otel` (@opentelemetry/api external)', subpaths[4]],
 ]
 const table = [
   '| entry | minified | gzipped |',

@@ -34,6 +34,24 @@ export function fromGlobalEnv(name: string): string | undefined {
   return undefined
 }
 
+/**
+ * Why `name` cannot be read from the global environment, when the runtime forbids it: Deno without
+ * `--allow-env` throws `NotCapable` (`PermissionDenied` before Deno 2). Called only once a lookup
+ * came back empty, to say so in the construction error instead of "not set".
+ */
+export function globalEnvDenial(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: { env?: { get(n: string): string | undefined } } }).Deno
+  if (deno?.env === undefined) return undefined
+  try {
+    deno.env.get(name)
+    return undefined
+  } catch (error) {
+    const kind = (error as { name?: unknown } | null)?.name
+    if (kind === 'NotCapable' || kind === 'PermissionDenied') return `Deno needs --allow-env=${name}`
+    return undefined
+  }
+}
+
 /** Cloudflare Workers (workerd) sets this user agent; its env only arrives with each request. */
 export function isWorkers(): boolean {
   return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers'

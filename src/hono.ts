@@ -2,10 +2,13 @@
  * Hono middleware: the same verifier as `withCaracal` (one `Authenticator`, the same options, the
  * same responses), with the verified mandate as a typed context variable.
  *
- * Only types are imported from `hono`, so this entry adds no Hono code of its own and works with
- * any Hono 4 app; `hono` is an optional peer dependency reached only through `caracal-fetch/hono`.
+ * A refusal is thrown as Hono's `HTTPException` carrying the prepared response, so `app.onError`
+ * sees it and Hono's default handler sends that response unchanged. `hono/http-exception` is the
+ * only Hono code this entry imports; `hono` is an optional peer dependency reached only through
+ * `caracal-fetch/hono`.
  */
 import type { MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { Authenticator } from './core/authenticator.js'
 import type { CaracalOptions } from './core/options.js'
 import { attachMandate, findMandate } from './core/request-mandate.js'
@@ -23,12 +26,22 @@ import {
   type ResolvedRequirements,
 } from './verify/requirements.js'
 
+// As hono/jwt does for `jwtPayload`: importing this entry types `c.var.caracal` and
+// `c.get('caracal')` in every app, a plain `new Hono()` included.
+declare module 'hono' {
+  interface ContextVariableMap {
+    caracal: Mandate
+  }
+}
+
 /**
- * The context variables `caracal()` sets: `c.get('caracal')` / `c.var.caracal` is the verified mandate.
+ * The context variables `caracal()` sets: `c.get('caracal')` / `c.var.caracal` is the verified
+ * mandate. Importing `caracal-fetch/hono` already types them in a plain `new Hono()`; this type
+ * stays for apps that spell their `Variables` out.
  *
  * @example
  * ```ts
- * const app = new Hono<{ Variables: CaracalVariables }>()
+ * const app = new Hono<{ Variables: CaracalVariables & { requestId: string } }>()
  * app.use('/api/*', caracal({ audience: 'resource://billing-api', revocations }))
  * app.get('/api/me', (c) => c.json({ sub: c.var.caracal.sub }))
  * ```
@@ -41,6 +54,17 @@ export type CaracalEnv = { Variables: CaracalVariables }
 export type { McpToolOptions } from './mcp/tool-gate.js'
 export type { ToolRequirements } from './mcp/tool-requirements.js'
 
+// Spelled through the constructor: the name of Hono's status type changed within Hono 4.
+type RefusalStatus = NonNullable<ConstructorParameters<typeof HTTPException>[0]>
+
+/**
+ * A refusal as Hono expects it: thrown, so `app.onError` sees it (`err instanceof HTTPException`,
+ * `err.getResponse()`), and sent unchanged by Hono's default error handler.
+ */
+function refusalException(response: Response, message: string): HTTPException {
+  return new HTTPException(response.status as RefusalStatus, { res: response, message })
+}
+
 // Which caracal() verified a request, so a per-route middleware renders and reports its refusals
 // through the same Authenticator. Keyed by the raw Request, like the mandate registry.
 const verifiedBy = new WeakMap<Request, Authenticator>()
@@ -48,16 +72,18 @@ const verifiedBy = new WeakMap<Request, Authenticator>()
 /**
  * Verifies the Caracal mandate of every request it sees, with the options of `withCaracal`
  * (`routes` and `exclude` included). A refused request gets Caracal's 401/403/503 and the chain
- * stops; an excluded path goes on unverified; a verified one goes on with `c.var.caracal` set (and
- * `getMandate(c.req.raw)` working). The Workers `env` is `c.env`.
+ * stops: the response is thrown as an `HTTPException` (`err.getResponse()` is it), so an
+ * `app.onError` sees it, and without one Hono sends it as it is. An excluded path goes on
+ * unverified; a verified one goes on with `c.var.caracal` set (and `getMandate(c.req.raw)`
+ * working). The Workers `env` is `c.env`.
  *
  * @example
  * ```ts
  * import { Hono } from 'hono'
  * import { MemoryRevocationStore } from 'caracal-fetch'
- * import { caracal, requireScopes, type CaracalVariables } from 'caracal-fetch/hono'
+ * import { caracal, requireScopes } from 'caracal-fetch/hono'
  *
- * const app = new Hono<{ Variables: CaracalVariables }>()
+ * const app = new Hono()
  * app.use('*', caracal({ audience: 'resource://billing-api', revocations: new MemoryRevocationStore(), exclude: ['/healthz'] }))
  * app.get('/invoices', requireScopes('billing:read'), (c) => c.json({ sub: c.var.caracal.sub }))
  * ```
@@ -67,7 +93,8 @@ export function caracal(options: CaracalOptions): MiddlewareHandler<CaracalEnv> 
   return async (c, next) => {
     const request = c.req.raw
     const outcome = await auth.authenticate(request, c.env)
-    if (outcome.kind === 'refused' || outcome.kind === 'answered') return outcome.response
+    if (outcome.kind === 'answered') return outcome.response
+    if (outcome.kind === 'refused') throw refusalException(outcome.response, outcome.error.code)
     if (outcome.kind === 'verified') {
       attachMandate(request, outcome, auth, c.env)
       verifiedBy.set(request, auth)
@@ -81,7 +108,8 @@ export function caracal(options: CaracalOptions): MiddlewareHandler<CaracalEnv> 
  * Per-route requirements on top of `caracal()`: checks the mandate `caracal()` already verified
  * (no second verification, no second revocation lookup) and refuses exactly as `withCaracal` with
  * the same `routes` entry would (403 `insufficient_scope` with the required scope in
- * `WWW-Authenticate`, and so on), reporting to the `onError` of that `caracal()`.
+ * `WWW-Authenticate`, and so on), reporting to the `onError` of that `caracal()`. Refusals are
+ * thrown as `HTTPException`, as `caracal()` throws them.
  *
  * Only the requirements named here are checked; `requiredUse` and `maxHopCount` stay as
  * `caracal()` checked them unless named.
@@ -134,12 +162,14 @@ function requirementMiddleware(where: string, requirements: Requirements): Middl
     // Our own records, not c.var: any middleware can set a context variable.
     const auth = verifiedBy.get(request)
     const mandate = auth === undefined ? undefined : findMandate(request)
-    if (auth === undefined || mandate === undefined) return unverified(where, request)
+    if (auth === undefined || mandate === undefined) {
+      throw refusalException(unverified(where, request), 'server_misconfigured')
+    }
     try {
       checkRequirements(mandate, checksUse ? resolved : { ...resolved, requiredUse: mandate.use })
     } catch (error) {
       if (!isCaracalError(error)) throw error
-      return auth.refuse(error, request, c.env)
+      throw refusalException(auth.refuse(error, request, c.env), error.code)
     }
     await next()
   }
@@ -178,10 +208,10 @@ export function mcpTools(options: McpToolOptions): MiddlewareHandler<CaracalEnv>
     const mandate = auth === undefined ? undefined : findMandate(request)
     const routeChecks = auth?.checksFor(request)
     if (auth === undefined || mandate === undefined || routeChecks === undefined) {
-      return unverified(where, request)
+      throw refusalException(unverified(where, request), 'server_misconfigured')
     }
     const refusal = await gate(request, mandate, routeChecks, (error) => auth.refuse(error, request, c.env))
-    if (refusal !== undefined) return refusal
+    if (refusal !== undefined) throw refusalException(refusal, 'refused')
     await next()
   }
 }

@@ -3,6 +3,14 @@ export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
 export type { TrustedZone } from './core/trust.js'
+export type { DeploymentLogger, DeploymentLogDetails } from './core/deployment-log.js'
+export type {
+  VerifiedHook,
+  VerificationTimings,
+  Telemetry,
+  VerificationTrace,
+  VerificationResult,
+} from './core/observe.js'
 export { getMandate, findMandate, revalidate } from './core/request-mandate.js'
 export type { ResourceMetadataDocument } from './core/resource-metadata.js'
 export { MemoryRevocationStore } from './stores/memory.js'

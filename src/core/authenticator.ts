@@ -17,6 +17,7 @@ import { checkRequirements, type ResolvedRequirements } from '../verify/requirem
 import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
 import { audienceFor, identityFor, type Identity } from './identity.js'
+import { callIgnoringFailure, elapsedClock, startTrace, type Observation } from './observe.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
 import { asCaracalError, renderRefusal, withChallengeScopes } from './refusal.js'
 import type { Revalidator } from './request-mandate.js'
@@ -50,6 +51,12 @@ const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
  * zone sets kept per audience (the zones inside one set are never evicted).
  */
 const MAX_VERIFIERS = 16
+
+/** What the observed path learns along the way, for `onVerified` and the trace. */
+interface Probe {
+  cacheHit: boolean
+  storeMs: number
+}
 
 /**
  * What one identity needs, built once per identity: one issuer, zone and audience, or with `trust`
@@ -114,6 +121,8 @@ export class Authenticator implements Revalidator {
       if (found === undefined) return EXCLUDED
       checks = found
     }
+    const observation = this.#config.observation
+    if (observation !== undefined) return this.#authenticateObserved(request, env, checks, observation)
     // No closure on the synchronous path (each continuation is a method of its own), so a cached
     // mandate costs no captured-variable scope per request.
     let render = this.#config.render
@@ -162,7 +171,7 @@ export class Authenticator implements Revalidator {
    * (those of the identity `env` resolves to, when the metadata document is served).
    */
   refuse(error: CaracalError, request: Request, env?: unknown): Response {
-    return renderRefusal(error, request, this.#config.onError, this.#renderFor(env))
+    return renderRefusal(error, request, this.#config.onError, this.#renderFor(env), this.#config.deploymentLog)
   }
 
   /** The requirements a request to this URL must meet (undefined when excluded). */
@@ -207,6 +216,98 @@ export class Authenticator implements Revalidator {
       return { kind: 'answered', response: metadataResponse(served, request.method) }
     } catch (caught) {
       return this.#refused(caught, request, this.#config.render, this.#defaultChecks)
+    }
+  }
+
+  /** `authenticate` with timings taken and reported: only when `onVerified` or `telemetry` is set. */
+  #authenticateObserved(
+    request: Request,
+    env: unknown,
+    checks: readonly ResolvedRequirements[],
+    observation: Observation,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    const started = elapsedClock()
+    const probe: Probe = { cacheHit: false, storeMs: 0 }
+    const trace = startTrace(observation, request)
+    const outcome =
+      trace === undefined
+        ? this.#observedPipeline(request, env, checks, probe)
+        : trace.run(() => this.#observedPipeline(request, env, checks, probe))
+    const finish = (done: AuthOutcome): AuthOutcome => {
+      const timings = { totalMs: elapsedClock() - started, cacheHit: probe.cacheHit, storeMs: probe.storeMs }
+      const { onVerified } = observation
+      if (done.kind === 'verified' && onVerified !== undefined) {
+        callIgnoringFailure(() => onVerified(done.mandate, request, timings))
+      }
+      if (trace !== undefined) {
+        const error = done.kind === 'refused' ? done.error : undefined
+        callIgnoringFailure(() => trace.end({ outcome: error === undefined ? 'verified' : 'refused', error, timings }))
+      }
+      return done
+    }
+    return isPromise(outcome) ? outcome.then(finish) : finish(outcome)
+  }
+
+  #observedPipeline(
+    request: Request,
+    env: unknown,
+    checks: readonly ResolvedRequirements[],
+    probe: Probe,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    let render = this.#config.render
+    try {
+      const context = this.#contextFor(env)
+      render = context.render
+      const { verifier } = context
+      const now = this.#config.now()
+      const fromIdentityHeader = this.#identityHeader === undefined ? null : request.headers.get(this.#identityHeader)
+      let cached: VerifiedMandate | undefined
+      let token: string
+      if (fromIdentityHeader !== null) {
+        token = tokenOfIdentityHeader(fromIdentityHeader)
+        cached = verifier.cachedByToken(token, now)
+      } else {
+        const header = request.headers.get('authorization')
+        cached = header === null ? undefined : verifier.cachedByHeader(header, now)
+        token = cached === undefined ? extractBearer(header) : ''
+        if (cached === undefined) cached = verifier.cachedByToken(token, now)
+      }
+      probe.cacheHit = cached !== undefined
+      const verified = cached ?? verifier.verify(token, now)
+      const authorize = (mandate: VerifiedMandate) => this.#authorizeTimed(mandate, checks, context, request, probe)
+      return isPromise(verified)
+        ? verified.then(authorize, (caught: unknown) => this.#refused(caught, request, context.render, checks))
+        : authorize(verified)
+    } catch (caught) {
+      return this.#refused(caught, request, render, checks)
+    }
+  }
+
+  /** `#authorize`, with the revocation lookup timed. */
+  #authorizeTimed(
+    verified: VerifiedMandate,
+    checks: readonly ResolvedRequirements[],
+    context: RequestContext,
+    request: Request,
+    probe: Probe,
+  ): AuthOutcome | Promise<AuthOutcome> {
+    let started: number | undefined
+    const timed = (): void => {
+      if (started !== undefined) probe.storeMs = elapsedClock() - started
+    }
+    try {
+      for (let i = 0; i < checks.length; i++) checkRequirements(verified.mandate, checks[i]!)
+      started = elapsedClock()
+      const revocation = checkRevocation(context.store, verified, this.#config.revocationTimeoutMs)
+      timed()
+      if (revocation === undefined) return verified
+      return revocation.then(
+        () => (timed(), verified),
+        (caught: unknown) => (timed(), this.#refused(caught, request, context.render, this.#defaultChecks)),
+      )
+    } catch (caught) {
+      timed()
+      return this.#refused(caught, request, context.render, checks)
     }
   }
 
@@ -259,7 +360,11 @@ export class Authenticator implements Revalidator {
     checks: readonly ResolvedRequirements[],
   ): AuthOutcome {
     const error = withChallengeScopes(asCaracalError(caught), checks)
-    return { kind: 'refused', error, response: renderRefusal(error, request, this.#config.onError, render) }
+    return {
+      kind: 'refused',
+      error,
+      response: renderRefusal(error, request, this.#config.onError, render, this.#config.deploymentLog),
+    }
   }
 
   /** The verifier, store and challenge options of a request: one shared set once nothing comes from `env`. */
@@ -343,11 +448,16 @@ export class Authenticator implements Revalidator {
 
   /** The verifier of one issuer+zone: its own JWKS cache, caching verified mandates into `cache`. */
   #newZoneVerifier(identity: Identity, cache: MandateCache | undefined): MandateVerifier {
-    const { jwks, identity: config, now } = this.#config
+    const { jwks, identity: config, now, observation } = this.#config
+    const wrapJwksFetch = observation?.telemetry?.wrapJwksFetch
     const keys = new JwksCache({
       issuer: identity.issuer,
       zoneId: identity.zoneId,
       ...jwks,
+      fetch:
+        wrapJwksFetch === undefined || jwks.staticJwks !== undefined
+          ? jwks.fetch
+          : wrapJwksFetch.call(observation!.telemetry, jwks.fetch ?? ((input, init) => fetch(input, init))),
       // On Workers a pending fetch belongs to the request that started it.
       shareInflight: !config.perRequestEnv,
       now,

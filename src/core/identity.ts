@@ -3,7 +3,7 @@
  * resource's audience. From the options, else the environment: at construction where it is global
  * (Node, Bun, Deno), per request from the Workers `env` otherwise.
  */
-import { fromBindings, fromGlobalEnv, isWorkers } from '../env.js'
+import { fromBindings, fromGlobalEnv, globalEnvDenial, isWorkers } from '../env.js'
 import { CaracalError } from '../errors.js'
 import { httpsUrlProblem } from '../http/urls.js'
 import { resolveTrust, type TrustedZone } from './trust.js'
@@ -64,6 +64,10 @@ export function resolveIdentity(
     const value =
       (option as string | undefined) ?? (perRequestEnv ? undefined : fromGlobalEnv(IDENTITY_VARIABLES[name]))
     if (value === undefined && !perRequestEnv) {
+      const denial = globalEnvDenial(IDENTITY_VARIABLES[name])
+      if (denial !== undefined) {
+        throw new TypeError(`${where}: cannot read ${IDENTITY_VARIABLES[name]}: ${denial} (or pass \`${name}\`)`)
+      }
       throw new TypeError(`${where}: no ${name}; pass \`${name}\` or set ${IDENTITY_VARIABLES[name]}`)
     }
     if (value !== undefined) partial[name] = value

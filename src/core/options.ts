@@ -9,6 +9,8 @@ import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '
 import { checkIdentityHeader } from '../http/identity-header.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
+import { resolveObservation, type Observation, type Telemetry, type VerifiedHook } from './observe.js'
+import { resolveDeploymentLog, type DeploymentLog, type DeploymentLogger } from './deployment-log.js'
 import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
 import {
   resolveJwksStore,
@@ -104,6 +106,23 @@ export interface CaracalOptions extends Requirements {
    * promise it returns rejects with, is ignored; the response does not wait for it.
    */
   onError?: ErrorHook
+  /**
+   * Where refusals that point at the deployment (5xx: JWKS or revocation store unreachable,
+   * misconfiguration) are logged, each distinct cause at most once a minute; 401/403 are never
+   * logged. An object with `warn` or a function; `false` logs nothing.
+   * @default `console.warn`, unless `onError` is given
+   */
+  logger?: false | DeploymentLogger
+  /**
+   * Receives every verified request with its mandate and timings (total, cache hit, store), for
+   * metrics. Throws and rejections are ignored. @default undefined (no timing is taken)
+   */
+  onVerified?: VerifiedHook
+  /**
+   * Tracing: one span per verification, JWKS downloads as child spans. Pass `tracing()` from
+   * `caracal-fetch/otel` (OpenTelemetry). @default undefined (no tracing code runs)
+   */
+  telemetry?: Telemetry
   /** Deadline of one JWKS fetch, in ms. @default 3000 */
   jwksTimeoutMs?: number
   /** Least time between two JWKS refetches caused by unknown `kid`s, in ms. @default 30_000 */
@@ -155,6 +174,9 @@ const OWN_KEYS = Object.keys({
   allowPreflight: true,
   identityHeader: true,
   onError: true,
+  logger: true,
+  onVerified: true,
+  telemetry: true,
   jwksTimeoutMs: true,
   jwksCooldownMs: true,
   jwksMaxStaleMs: true,
@@ -195,6 +217,10 @@ export interface ResolvedCaracalOptions {
   readonly allowPreflight: boolean
   readonly identityHeader: string | undefined
   readonly onError: ErrorHook | undefined
+  /** The log of 5xx refusals, when there is one (see the `logger` option). */
+  readonly deploymentLog: DeploymentLog | undefined
+  /** `onVerified` and `telemetry`, or undefined when neither is set. */
+  readonly observation: Observation | undefined
   readonly now: () => number
 }
 
@@ -270,6 +296,8 @@ export function resolveCaracalOptions(
       `${where}: \`jwks\` (one static key set) cannot serve the several zones of \`trust\`; pass \`fetch\``,
     )
   }
+  const now = options.now ?? Date.now
+  const observation = resolveObservation(where, options.onVerified, options.telemetry)
   return Object.freeze({
     where,
     routes,
@@ -290,6 +318,8 @@ export function resolveCaracalOptions(
     allowPreflight: options.allowPreflight === true,
     identityHeader,
     onError: options.onError,
-    now: options.now ?? Date.now,
+    deploymentLog: resolveDeploymentLog(where, options.logger, options.onError !== undefined, now),
+    observation,
+    now,
   })
 }

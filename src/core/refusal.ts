@@ -1,12 +1,14 @@
 /**
- * Refusals: any failure becomes a CaracalError, is reported to `onError`, and is rendered as the
- * one Response every adapter sends for it.
+ * Refusals: any failure becomes a CaracalError, is reported to `onError` (and, when it points at
+ * the deployment, to the deployment log), and is rendered as the one Response every adapter sends
+ * for it.
  */
 import { isPromise } from '../async.js'
 import { CaracalError, isCaracalError, messageOf } from '../errors.js'
 import { errorResponse, type RenderOptions } from '../http/respond.js'
 import type { ResolvedRequirements } from '../verify/requirements.js'
 import { scopesOfChecks } from './routes.js'
+import type { DeploymentLog } from './deployment-log.js'
 
 /** The `onError` hook: every refusal with its operator-facing reason and cause. */
 export type ErrorHook = (error: CaracalError, request: Request) => void
@@ -18,14 +20,16 @@ export function asCaracalError(caught: unknown): CaracalError {
     : new CaracalError('invalid_token', `unexpected verification failure: ${messageOf(caught)}`, { cause: caught })
 }
 
-/** Reports `error` to the hook, then renders it for `request`. */
+/** Reports `error` to the hook and the deployment log, then renders it for `request`. */
 export function renderRefusal(
   error: CaracalError,
   request: Request,
   onError: ErrorHook | undefined,
   render: RenderOptions,
+  deploymentLog?: DeploymentLog,
 ): Response {
   if (onError !== undefined) report(onError, error, request)
+  if (deploymentLog !== undefined) deploymentLog.record(error, request)
   return errorResponse(error, request.method, render)
 }
 

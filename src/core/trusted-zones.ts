@@ -57,13 +57,18 @@ export class TrustedZones {
     return this.#cache?.getByHeader(header, nowMs, this.#generationOf)
   }
 
+  /** The cached mandate of `token`, as MandateVerifier#cachedByToken. */
+  cachedByToken(token: string, nowMs: number): VerifiedMandate | undefined {
+    return this.#cache?.get(token, nowMs, this.#generationOf)
+  }
+
   /**
    * The cached mandate of `token`, else its verification by the pair its claims name. Throws
    * `invalid_token` (unknown issuer, unreadable payload) or `invalid_zone` (a zone not trusted for
    * that issuer) before any key is fetched when no configured pair is named.
    */
   verify(token: string, nowMs: number): VerifiedMandate | Promise<VerifiedMandate> {
-    const cached = this.#cache?.get(token, nowMs, this.#generationOf)
+    const cached = this.cachedByToken(token, nowMs)
     if (cached !== undefined) return cached
     return this.#verifierOf(claimedZone(token)).verifyUncached(token, nowMs)
   }

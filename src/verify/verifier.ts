@@ -87,8 +87,13 @@ export class MandateVerifier {
     return this.cache?.getByHeader(header, nowMs, this.jwks.keyGeneration(nowMs))
   }
 
+  /** The cached mandate of `token`, if the cache holds it for the current keys. */
+  cachedByToken(token: string, nowMs: number): VerifiedMandate | undefined {
+    return this.cache?.get(token, nowMs, this.jwks.keyGeneration(nowMs))
+  }
+
   verify(token: string, nowMs: number): VerifiedMandate | Promise<VerifiedMandate> {
-    const cached = this.cache?.get(token, nowMs, this.jwks.keyGeneration(nowMs))
+    const cached = this.cachedByToken(token, nowMs)
     if (cached !== undefined) return cached
     return this.#verify(token, nowMs)
   }

@@ -1,11 +1,11 @@
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { MemoryRevocationStore } from 'caracal-fetch'
-import { caracal, requireScopes, type CaracalVariables } from 'caracal-fetch/hono'
+import { caracal, requireScopes } from 'caracal-fetch/hono'
 
 const revocations = new MemoryRevocationStore() // this process only; see docs/stores.md for shared ones
 
-const app = new Hono<{ Variables: CaracalVariables }>()
+const app = new Hono() // importing caracal-fetch/hono types c.var.caracal
 app.use(caracal({ revocations, exclude: ['/healthz'] }))
 app.get('/healthz', (c) => c.text('ok')) // excluded: no mandate here, so no c.var.caracal
 app.get('/', (c) => c.json({ sub: c.var.caracal.sub })) // typed, no cast

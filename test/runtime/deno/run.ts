@@ -7,13 +7,11 @@
  *
  *   deno run --no-prompt --allow-net=127.0.0.1 test/runtime/deno/run.ts [name filter]
  */
-import { MemoryRevocationStore, withCaracal } from 'caracal-fetch'
-import { equal, rejects, type ContractCase } from '../../contract/assert.js'
-import { AUDIENCE, ISSUER, ZONE_ID } from '../../support/fixture.js'
 import { runCases } from '../run-cases.js'
 import { servedCases, type ServingRuntime } from '../served.js'
 import { portableSuites } from '../suites.js'
 import { websocketCases } from '../websocket.js'
+import { envPermissionCases } from './env-permission.js'
 import { denoUpgrades } from './websocket.js'
 import { testingKitCases } from '../testing-kit.js'
 
@@ -21,7 +19,6 @@ declare const Deno: {
   version: { deno: string }
   args: string[]
   exit(code: number): never
-  permissions: { querySync(descriptor: { name: 'env' }): { state: string } }
   serve(
     options: { port: number; hostname: string; signal: AbortSignal; onListen?: () => void },
     handler: (request: Request, info: unknown) => Response | Promise<Response>,
@@ -46,26 +43,16 @@ const deno: ServingRuntime = {
     typeof extra === 'object' && extra !== null && typeof (extra as { remoteAddr?: unknown }).remoteAddr === 'object',
 }
 
-const quirks: ContractCase[] = [
-  {
-    name: 'Deno without --allow-env: configuration from options works, a gap is the usual TypeError, not NotCapable',
-    async run() {
-      equal(Deno.permissions.querySync({ name: 'env' }).state === 'granted', false, 'this runner has no env permission')
-      const revocations = new MemoryRevocationStore()
-      withCaracal(() => new Response('ok'), { audience: AUDIENCE, issuer: ISSUER, zoneId: ZONE_ID, revocations })
-      await rejects(
-        () => withCaracal(() => new Response('ok'), { audience: AUDIENCE, zoneId: ZONE_ID, revocations }),
-        /^withCaracal: no issuer; pass `issuer` or set CARACAL_STS_URL$/,
-        'missing issuer',
-      )
-    },
-  },
-]
-
 const filter = Deno.args[0]
 const summary = await runCases(
   'deno',
-  [...portableSuites(), ...servedCases(deno), ...websocketCases(denoUpgrades), ...testingKitCases('Deno'), ...quirks],
+  [
+    ...portableSuites(),
+    ...servedCases(deno),
+    ...websocketCases(denoUpgrades),
+    ...testingKitCases('Deno'),
+    ...envPermissionCases,
+  ],
   filter === undefined ? {} : { filter },
 )
 console.log(`(Deno ${Deno.version.deno})`)

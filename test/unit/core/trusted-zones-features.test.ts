@@ -125,3 +125,23 @@ describe('trust with identityHeader and revalidate', () => {
     expect(await revalidate(seen[0]!)).toMatchObject({ code: 'session_revoked', status: 401 })
   })
 })
+
+describe('trust with onVerified', () => {
+  test('the observed path verifies by the claimed zone and reports the cache hit of a repeated token', async () => {
+    const { devs, fetch, trust } = await zones(2)
+    const hits: { zoneId: string; cacheHit: boolean }[] = []
+    const handler = protect({
+      trust,
+      fetch,
+      onVerified: (mandate, _request, timings) =>
+        void hits.push({ zoneId: mandate.zoneId, cacheHit: timings.cacheHit }),
+    })
+    const token = await devs[1]!.mint()
+    expect((await handler(bearer(token))).status).toBe(200)
+    expect((await handler(bearer(token))).status).toBe(200)
+    expect(hits).toEqual([
+      { zoneId: 'zone-1', cacheHit: false },
+      { zoneId: 'zone-1', cacheHit: true },
+    ])
+  })
+})

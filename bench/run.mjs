@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --no-feed]
+// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --no-feed] [-- --only=zones]
 //
 // HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
 // (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
@@ -21,6 +21,13 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const runtimesArg = argv.find((a) => a.startsWith('--runtimes='))?.slice('--runtimes='.length)
+// --only=zones: just the configured-zones measurement (bench/zones.mjs), in process on Node.
+// The other --only= values are handled further down, where their runtimes are set up.
+if (argv.includes('--only=zones')) {
+  const { runZonesBench } = await import('./zones.mjs')
+  await runZonesBench({ quick })
+  process.exit(0)
+}
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 const RUNTIMES = {
   node: { cmd: process.execPath, args: [] },
@@ -400,7 +407,9 @@ for (const runtime of runtimes) {
     // of a pair instead of landing on whichever side was running.
     for (const block of BLOCKS) {
       const names = (round % 2 === 1 ? [...block].reverse() : block).filter((name) => SCENARIOS[name] !== undefined)
-      const sum = Object.fromEntries(names.map((name) => [name, { total: 0, seconds: 0, cpuAll: 0, cpuMain: 0, cpu: true }]))
+      const sum = Object.fromEntries(
+        names.map((name) => [name, { total: 0, seconds: 0, cpuAll: 0, cpuMain: 0, cpu: true }]),
+      )
       for (let slice = 0; slice < SLICES; slice++) {
         for (const name of slice % 2 === 1 ? [...names].reverse() : names) {
           const [variant, pool, status] = SCENARIOS[name]
@@ -479,7 +488,7 @@ if (upstash) {
   // the server verifies but the generator no longer counts).
   const verifications = quick ? 50 : 500
   // The warm-up's abandoned requests finish first: wait until the shim has been quiet for 300 ms.
-  for (let seen = -1; seen !== upstash.shim.requests.length; ) {
+  for (let seen = -1; seen !== upstash.shim.requests.length;) {
     seen = upstash.shim.requests.length
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
@@ -612,7 +621,7 @@ function writeSummary() {
           '',
           `Upstash store (Node): ${upstashReport.perRequest.toFixed(3)} HTTP requests to the REST endpoint per verification;`,
           `it adds ${upstashReport.addedLatencyMs.toFixed(2)} ms of mean latency over the memory store at ${CONNECTIONS} connections on loopback (the REST`,
-          "shim is a single Node process in front of redis-server, so this is an upper bound for loopback, not a network figure).",
+          'shim is a single Node process in front of redis-server, so this is an upper bound for loopback, not a network figure).',
         ]
       : []),
   ].join('\n')
@@ -657,7 +666,7 @@ if (!quick) {
     'what a pool of tokens larger than the cache costs, including the cache admission rule (once full, a',
     'token is cached on its second verification, so tokens that do not come back are never inserted).',
     '',
-    'The server CPU table divides each server process\'s CPU time (Linux /proc, all threads and the main',
+    "The server CPU table divides each server process's CPU time (Linux /proc, all threads and the main",
     'thread alone) by the requests it served, per round, and gives the median caracal / jose ratio. It',
     'shows where a req/s ratio comes from: with the load generator on the same 2 cores, req/s follows',
     'the CPU a request costs all threads together, and on Bun and Deno the signature primitive, the same',

@@ -2,6 +2,7 @@
 export { withCaracal } from './with-caracal.js'
 export type { CaracalFetchHandler } from './with-caracal.js'
 export type { CaracalOptions } from './core/options.js'
+export type { TrustedZone } from './core/trust.js'
 export type { DeploymentLogger, DeploymentLogDetails } from './core/deployment-log.js'
 export type {
   VerifiedHook,

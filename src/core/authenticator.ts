@@ -16,7 +16,7 @@ import { MandateCache } from '../verify/mandate-cache.js'
 import { checkRequirements, type ResolvedRequirements } from '../verify/requirements.js'
 import type { VerifiedMandate } from '../verify/verified.js'
 import { MandateVerifier } from '../verify/verifier.js'
-import { identityFor, type Identity } from './identity.js'
+import { audienceFor, identityFor, type Identity } from './identity.js'
 import { callIgnoringFailure, elapsedClock, startTrace, type Observation } from './observe.js'
 import { resolveCaracalOptions, type CaracalOptions, type ResolvedCaracalOptions } from './options.js'
 import { asCaracalError, renderRefusal, withChallengeScopes } from './refusal.js'
@@ -31,6 +31,7 @@ import {
 import { checkRevocation } from './revocation.js'
 import { checksFor, pathOf } from './routes.js'
 import { storeFromFactory } from './store.js'
+import { TrustedZones } from './trusted-zones.js'
 
 /**
  * What authenticating one request came to. A `verified` outcome is shared by every request that
@@ -45,7 +46,10 @@ export type AuthOutcome =
 
 const EXCLUDED: AuthOutcome = Object.freeze({ kind: 'excluded' })
 
-/** Verifiers kept per issuer+zone+audience when those come from each request's `env`. */
+/**
+ * Verifiers kept per issuer+zone+audience when those come from each request's `env`; with `trust`,
+ * zone sets kept per audience (the zones inside one set are never evicted).
+ */
 const MAX_VERIFIERS = 16
 
 /** What the observed path learns along the way, for `onVerified` and the trace. */
@@ -54,9 +58,12 @@ interface Probe {
   storeMs: number
 }
 
-/** What one identity (issuer, zone, audience) needs, built once per identity. */
+/**
+ * What one identity needs, built once per identity: one issuer, zone and audience, or with `trust`
+ * one audience and every configured pair (the served document and challenges name the audience).
+ */
 interface IdentityContext {
-  readonly verifier: MandateVerifier
+  readonly verifier: MandateVerifier | TrustedZones
   readonly render: RenderOptions
   readonly served: ServedMetadata | undefined
 }
@@ -73,7 +80,10 @@ export class Authenticator implements Revalidator {
   /** Whether some requests are answered before any token: a served document, allowed preflights. */
   readonly #answersEarly: boolean
   readonly #identityHeader: string | undefined
+  /** Per issuer+zone+audience; with `trust`, per audience (the zones inside one are never evicted). */
   readonly #identities = new Map<string, IdentityContext>()
+  /** Whether issuer, zone and audience (with `trust`, the audience) are all known at construction. */
+  readonly #identityFixed: boolean
   /** Whether a request's store or identity comes from its `env` (so `revalidate` needs that env). */
   readonly needsEnv: boolean
   /** The one context of every request, once issuer, zone, audience and store are all fixed. */
@@ -87,9 +97,12 @@ export class Authenticator implements Revalidator {
     this.#matchesPaths = routes.exclude.length > 0 || routes.routes.length > 0
     this.#answersEarly = this.#config.allowPreflight || this.#config.resourceMetadata?.kind === 'served'
     this.#identityHeader = this.#config.identityHeader
-    this.needsEnv = this.#config.revocations.store === undefined || this.#config.identity.fixed === undefined
+    const identity = this.#config.identity
+    this.#identityFixed =
+      identity.trust === undefined ? identity.fixed !== undefined : identity.partial.audience !== undefined
+    this.needsEnv = this.#config.revocations.store === undefined || !this.#identityFixed
     // A bad audience for a served document is a construction error where the identity is known.
-    if (this.#config.identity.fixed !== undefined) this.#identityContext(this.#config.identity.fixed)
+    if (this.#identityFixed) this.#identityContextFor(undefined)
   }
 
   /**
@@ -129,7 +142,7 @@ export class Authenticator implements Revalidator {
   }
 
   #verifyAuthorization(
-    verifier: MandateVerifier,
+    verifier: MandateVerifier | TrustedZones,
     request: Request,
     now: number,
   ): VerifiedMandate | Promise<VerifiedMandate> {
@@ -142,7 +155,7 @@ export class Authenticator implements Revalidator {
 
   /** The identity header when the request has it (and `Authorization` unread), else `Authorization`. */
   #verifyIdentityHeader(
-    verifier: MandateVerifier,
+    verifier: MandateVerifier | TrustedZones,
     request: Request,
     now: number,
     name: string,
@@ -166,9 +179,9 @@ export class Authenticator implements Revalidator {
     return this.#matchesPaths ? checksFor(this.#config.routes, pathOf(request.url)) : this.#defaultChecks
   }
 
-  /** Fetches the zone JWKS ahead of the first request. Rejects with the reason when it cannot. */
+  /** Fetches the zone JWKS (every zone's, with `trust`) ahead of the first request. Rejects with the reason when it cannot. */
   async warmup(env?: unknown): Promise<void> {
-    await this.#contextFor(env).verifier.jwks.load()
+    await this.#contextFor(env).verifier.warmup()
   }
 
   /** Expiry, then revocation, for a mandate verified earlier: see `revalidate`. */
@@ -198,7 +211,7 @@ export class Authenticator implements Revalidator {
     if (!path.startsWith(WELL_KNOWN_PATH)) return undefined
     try {
       // The identity only: a revocation store (perhaps built from env) has no part in the document.
-      const served = this.#identityContext(identityFor(this.#config.identity, env)).served!
+      const served = this.#identityContextFor(env).served!
       if (!isMetadataRequest(request.method, path, served)) return undefined
       return { kind: 'answered', response: metadataResponse(served, request.method) }
     } catch (caught) {
@@ -357,22 +370,29 @@ export class Authenticator implements Revalidator {
   /** The verifier, store and challenge options of a request: one shared set once nothing comes from `env`. */
   #contextFor(env: unknown): RequestContext {
     if (this.#sharedContext !== undefined) return this.#sharedContext
-    const { identity, revocations } = this.#config
+    const { revocations } = this.#config
     const context: RequestContext = {
-      ...this.#identityContext(identityFor(identity, env)),
+      ...this.#identityContextFor(env),
       store: revocations.store ?? storeFromFactory(revocations.factory!, env),
     }
-    if (revocations.store !== undefined && identity.fixed !== undefined) this.#sharedContext = context
+    if (revocations.store !== undefined && this.#identityFixed) this.#sharedContext = context
     return context
   }
 
   #renderFor(env: unknown): RenderOptions {
     if (this.#config.resourceMetadata?.kind !== 'served') return this.#config.render
     try {
-      return this.#identityContext(identityFor(this.#config.identity, env)).render
+      return this.#identityContextFor(env).render
     } catch {
       return this.#config.render
     }
+  }
+
+  /** The identity context of a request: of its issuer+zone+audience, or with `trust` of its audience. */
+  #identityContextFor(env: unknown): IdentityContext {
+    const config = this.#config.identity
+    if (config.trust !== undefined) return this.#trustContext(audienceFor(config, env))
+    return this.#identityContext(identityFor(config, env))
   }
 
   #identityContext(identity: Identity): IdentityContext {
@@ -380,35 +400,68 @@ export class Authenticator implements Revalidator {
     let context = this.#identities.get(key)
     if (context === undefined) {
       if (this.#identities.size >= MAX_VERIFIERS) this.#identities.clear()
-      const { jwks, mandateCache, identity: config, now, resourceMetadata, where, observation } = this.#config
-      const wrapJwksFetch = observation?.telemetry?.wrapJwksFetch
-      const keys = new JwksCache({
-        issuer: identity.issuer,
-        zoneId: identity.zoneId,
-        ...jwks,
-        fetch:
-          wrapJwksFetch === undefined || jwks.staticJwks !== undefined
-            ? jwks.fetch
-            : wrapJwksFetch.call(observation!.telemetry, jwks.fetch ?? ((input, init) => fetch(input, init))),
-        // On Workers a pending fetch belongs to the request that started it.
-        shareInflight: !config.perRequestEnv,
-        now,
-      })
-      const served =
-        resourceMetadata?.kind === 'served'
-          ? servedMetadataFor(resourceMetadata, identity, config.fixed !== undefined, where)
-          : undefined
-      context = {
-        verifier: new MandateVerifier(
-          identity,
-          keys,
-          mandateCache === false ? undefined : new MandateCache(mandateCache),
-        ),
-        render: served === undefined ? this.#config.render : Object.freeze({ resourceMetadata: served.url }),
-        served,
-      }
+      context = this.#newIdentityContext(this.#newZoneVerifier(identity, this.#newMandateCache()), identity.audience, [
+        identity.issuer,
+      ])
       this.#identities.set(key, context)
     }
     return context
+  }
+
+  /** With `trust`: every pair for one audience (one, unless the audience comes from each request's `env`). */
+  #trustContext(audience: string): IdentityContext {
+    let context = this.#identities.get(audience)
+    if (context === undefined) {
+      if (this.#identities.size >= MAX_VERIFIERS) this.#identities.clear()
+      const trust = this.#config.identity.trust!
+      const zones = new TrustedZones(trust, audience, this.#newMandateCache(), (identity, cache) =>
+        this.#newZoneVerifier(identity, cache),
+      )
+      context = this.#newIdentityContext(zones, audience, [...new Set(trust.map(({ issuer }) => issuer))])
+      this.#identities.set(audience, context)
+    }
+    return context
+  }
+
+  /** The served document (when `resourceMetadata` is served) and challenge options of one audience. */
+  #newIdentityContext(
+    verifier: MandateVerifier | TrustedZones,
+    audience: string,
+    issuers: readonly string[],
+  ): IdentityContext {
+    const { resourceMetadata, where } = this.#config
+    const served =
+      resourceMetadata?.kind === 'served'
+        ? servedMetadataFor(resourceMetadata, audience, issuers, this.#identityFixed, where)
+        : undefined
+    return {
+      verifier,
+      render: served === undefined ? this.#config.render : Object.freeze({ resourceMetadata: served.url }),
+      served,
+    }
+  }
+
+  #newMandateCache(): MandateCache | undefined {
+    const { mandateCache } = this.#config
+    return mandateCache === false ? undefined : new MandateCache(mandateCache)
+  }
+
+  /** The verifier of one issuer+zone: its own JWKS cache, caching verified mandates into `cache`. */
+  #newZoneVerifier(identity: Identity, cache: MandateCache | undefined): MandateVerifier {
+    const { jwks, identity: config, now, observation } = this.#config
+    const wrapJwksFetch = observation?.telemetry?.wrapJwksFetch
+    const keys = new JwksCache({
+      issuer: identity.issuer,
+      zoneId: identity.zoneId,
+      ...jwks,
+      fetch:
+        wrapJwksFetch === undefined || jwks.staticJwks !== undefined
+          ? jwks.fetch
+          : wrapJwksFetch.call(observation!.telemetry, jwks.fetch ?? ((input, init) => fetch(input, init))),
+      // On Workers a pending fetch belongs to the request that started it.
+      shareInflight: !config.perRequestEnv,
+      now,
+    })
+    return new MandateVerifier(identity, keys, cache)
   }
 }

@@ -21,6 +21,7 @@ import {
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
 import { resolveIdentity, type IdentityConfig } from './identity.js'
+import type { TrustedZone } from './trust.js'
 import type { ErrorHook } from './refusal.js'
 import {
   resolveResourceMetadata,
@@ -52,6 +53,22 @@ export interface CaracalOptions extends Requirements {
    * @default the `CARACAL_ZONE_ID` variable
    */
   zoneId?: string
+  /**
+   * Several issuer+zone pairs instead of one `issuer` and `zoneId` (a provider serving several
+   * Caracal zones). The `iss` and `zone_id` a token claims pick its pair before any key is fetched;
+   * that pair's JWKS then verifies the signature, and the claims must name exactly that pair. A
+   * token naming no configured pair is refused without a network call. Not combinable with
+   * `issuer`, `zoneId` or `jwks`; the environment's issuer and zone are then not read.
+   * @default undefined (one pair: `issuer` and `zoneId`)
+   * @example
+   * ```ts
+   * withCaracal(app, { audience, revocations, trust: [
+   *   { issuer: 'https://sts.example.com', zoneId: 'zone-a' },
+   *   { issuer: 'https://sts.example.com', zoneId: 'zone-b' },
+   * ] })
+   * ```
+   */
+  trust?: readonly TrustedZone[]
   /** The fetch used for the JWKS (e.g. a Workers service binding's `fetch`). @default globalThis.fetch */
   fetch?: FetchLike
   /** A static JWK set used instead of fetching the JWKS (air-gapped deployments, tests). */
@@ -124,7 +141,8 @@ export interface CaracalOptions extends Requirements {
   revocationTimeoutMs?: number
   /**
    * The verified-mandate cache: a repeated token skips the signature check (never the route
-   * requirements or the revocation lookup). `false` turns it off.
+   * requirements or the revocation lookup). `false` turns it off. With `trust`, one cache serves
+   * every zone and these limits bound it as a whole.
    * @default { maxEntries: 10_000, maxBytes: 16 MiB, maxAgeMs: 300_000 }
    */
   mandateCache?: false | MandateCacheOptions
@@ -147,6 +165,7 @@ const OWN_KEYS = Object.keys({
   revocations: true,
   issuer: true,
   zoneId: true,
+  trust: true,
   fetch: true,
   jwks: true,
   routes: true,
@@ -272,6 +291,11 @@ export function resolveCaracalOptions(
   checkFunction(where, 'now', options.now)
   const revocations = resolveStoreSource(where, options.revocations)
   const identity = resolveIdentity(where, options)
+  if (identity.trust !== undefined && options.jwks !== undefined) {
+    throw new TypeError(
+      `${where}: \`jwks\` (one static key set) cannot serve the several zones of \`trust\`; pass \`fetch\``,
+    )
+  }
   const now = options.now ?? Date.now
   const observation = resolveObservation(where, options.onVerified, options.telemetry)
   return Object.freeze({

@@ -6,13 +6,12 @@
 import { CaracalError } from '../errors.js'
 import { httpsUrlProblem } from '../http/urls.js'
 import { rejectUnknownKeys } from '../option-keys.js'
-import type { Identity } from './identity.js'
 
 /** The RFC 9728 document the wrapper serves when `resourceMetadata` is an object. */
 export interface ResourceMetadataDocument {
   /**
    * `authorization_servers`: issuer URLs of the authorization servers a client may get a mandate from.
-   * @default [issuer]
+   * @default [issuer] (with `trust`, every configured issuer, each once)
    */
   authorizationServers?: readonly string[]
   /**
@@ -157,17 +156,18 @@ export function resolveResourceMetadata(
 }
 
 /**
- * The document and URLs of one identity. The audience is the `resource`, so it must be an https
+ * The document and URLs of one audience, whose mandates come from `issuers` (the default
+ * `authorization_servers`). The audience is the `resource`, so it must be an https
  * URL with no query or fragment (RFC 9728 section 3.1 builds the metadata URL from it). A bad one is
  * a `TypeError` at construction when `fixed` is true, `server_misconfigured` per request otherwise.
  */
 export function servedMetadataFor(
   config: Extract<ResourceMetadataConfig, { kind: 'served' }>,
-  identity: Identity,
+  audience: string,
+  issuers: readonly string[],
   fixed: boolean,
   where: string,
 ): ServedMetadata {
-  const audience = identity.audience
   const problem = urlProblem(audience) ?? (/[?#]/.test(audience) ? 'must have no query or fragment' : undefined)
   if (problem !== undefined) {
     const reason = `a served \`resourceMetadata\` needs the audience to be the resource's URL; audience ${JSON.stringify(audience)} ${problem}`
@@ -179,7 +179,7 @@ export function servedMetadataFor(
   const path = WELL_KNOWN_PATH + resourcePath
   const document = {
     resource: audience,
-    authorization_servers: config.authorizationServers ?? [identity.issuer],
+    authorization_servers: config.authorizationServers ?? issuers,
     ...config.fields,
   }
   return Object.freeze({

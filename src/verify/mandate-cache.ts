@@ -35,6 +35,13 @@ interface Entry {
   readonly bytes: number
 }
 
+/**
+ * The JWKS key generation an entry must have been cached under to be served: the number itself
+ * for a cache of one zone, or, for a cache that several zones share, a function giving the
+ * current generation of the zone that verified the entry's mandate (each zone counts its own).
+ */
+export type CurrentGeneration = number | ((verified: VerifiedMandate, nowMs: number) => number)
+
 /** The scheme and space of the `Authorization` header nearly every client sends. */
 const BEARER = 'Bearer '
 
@@ -94,7 +101,7 @@ export class MandateCache {
    * The cached mandate for `token` if it is still within its lifetime and was verified under the
    * JWKS key `generation` current now (see JwksCache#keyGeneration).
    */
-  get(token: string, nowMs: number, generation: number): VerifiedMandate | undefined {
+  get(token: string, nowMs: number, generation: CurrentGeneration): VerifiedMandate | undefined {
     const fp = fingerprint(token)
     const entry = this.#entries.get(fp)
     if (entry === undefined || entry.token !== token) return undefined
@@ -106,15 +113,18 @@ export class MandateCache {
    * of it: one comparison of the whole header against the entry's. Any other spelling of the
    * header (`bearer`, two spaces) is undefined here and goes the way of `get`.
    */
-  getByHeader(header: string, nowMs: number, generation: number): VerifiedMandate | undefined {
+  getByHeader(header: string, nowMs: number, generation: CurrentGeneration): VerifiedMandate | undefined {
     const fp = fingerprint(header, BEARER.length)
     const entry = this.#entries.get(fp)
     if (entry === undefined || entry.header !== header) return undefined
     return this.#live(fp, entry, nowMs, generation)
   }
 
-  #live(fp: number, entry: Entry, nowMs: number, generation: number): VerifiedMandate | undefined {
-    if (entry.expiresAtMs <= nowMs || entry.generation !== generation) {
+  #live(fp: number, entry: Entry, nowMs: number, generation: CurrentGeneration): VerifiedMandate | undefined {
+    if (
+      entry.expiresAtMs <= nowMs ||
+      entry.generation !== (typeof generation === 'number' ? generation : generation(entry.verified, nowMs))
+    ) {
       this.#delete(fp, entry)
       return undefined
     }

@@ -98,6 +98,16 @@ export class MandateVerifier {
     return this.#verify(token, nowMs)
   }
 
+  /** `verify` for a caller that has already looked in the cache (several zones share one). */
+  verifyUncached(token: string, nowMs: number): Promise<VerifiedMandate> {
+    return this.#verify(token, nowMs)
+  }
+
+  /** Loads the zone JWKS now; rejects with the reason when it cannot. */
+  warmup(): Promise<void> {
+    return this.jwks.load()
+  }
+
   /** RFC 7515 header checks for the one algorithm Caracal uses; returns the `kid`. */
   #checkHeader(segment: string): string {
     if (!BASE64URL.test(segment)) throw invalid('token header is not base64url')

@@ -2,22 +2,18 @@
  * The options of `withCaracal` and the Hono middleware: every option's default, validation and
  * environment lookup happens here, once, at construction, and yields one frozen
  * `ResolvedCaracalOptions` that the rest of the core reads. Adding an option means adding it to
- * `CaracalOptions`, to `OPTION_KEYS` (the compiler insists) and to `resolveCaracalOptions`.
+ * `CaracalOptions`, to `OPTION_KEYS` (the compiler insists) and to `resolveCaracalOptions` (the JWKS
+ * and mandate-cache settings resolve in `verification-settings.ts`).
  */
 import { rejectUnknownKeys } from '../option-keys.js'
-import { validateMilliseconds, validatePositiveInteger, validateTimeout } from '../option-values.js'
+import { validateTimeout } from '../option-values.js'
 import { checkIdentityHeader } from '../http/identity-header.js'
 import type { RenderOptions } from '../http/respond.js'
 import type { RevocationStore } from '../stores/types.js'
 import { resolveObservation, type Observation, type Telemetry, type VerifiedHook } from './observe.js'
 import { resolveDeploymentLog, type DeploymentLog, type DeploymentLogger } from './deployment-log.js'
-import { isUsableJwk, type FetchLike, type JsonWebKeySet } from '../verify/jwks.js'
-import {
-  resolveJwksStore,
-  validateJwksCacheOption,
-  type JwksCacheOption,
-  type JwksStore,
-} from '../verify/jwks-persistence.js'
+import type { FetchLike, JsonWebKeySet } from '../verify/jwks.js'
+import type { JwksCacheOption } from '../verify/jwks-persistence.js'
 import type { MandateCacheOptions } from '../verify/mandate-cache.js'
 import { pickRequirements, REQUIREMENT_KEYS, type Requirements } from '../verify/requirements.js'
 import { resolveIdentity, type IdentityConfig } from './identity.js'
@@ -30,6 +26,15 @@ import {
 } from './resource-metadata.js'
 import { resolveRouteTable, scopesOfRoutes, type RouteTable } from './routes.js'
 import { resolveStoreSource, type StoreSource } from './store.js'
+import {
+  DEFAULTS,
+  checkFunction,
+  resolveJwksSettings,
+  resolveMandateCache,
+  type JwksSettings,
+} from './verification-settings.js'
+
+export { DEFAULTS, type JwksSettings }
 
 /** Options of `withCaracal` and of the Hono middleware. */
 export interface CaracalOptions extends Requirements {
@@ -150,15 +155,6 @@ export interface CaracalOptions extends Requirements {
   now?: () => number
 }
 
-/** The default of every option that has one. */
-export const DEFAULTS = Object.freeze({
-  jwksTimeoutMs: 3000,
-  jwksCooldownMs: 30_000,
-  jwksMaxStaleMs: 900_000,
-  revocationTimeoutMs: 2000,
-  mandateCache: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 300_000 }),
-})
-
 // A record, so the compiler holds the list to the interface: an option missing here fails the build.
 const OWN_KEYS = Object.keys({
   audience: true,
@@ -189,18 +185,6 @@ const OWN_KEYS = Object.keys({
 /** Every key `CaracalOptions` accepts; any other is a `TypeError`. */
 export const OPTION_KEYS: readonly string[] = Object.freeze([...OWN_KEYS, ...REQUIREMENT_KEYS])
 
-const MANDATE_CACHE_KEYS = Object.keys(DEFAULTS.mandateCache)
-
-/** How the JWKS of each trusted zone is had. */
-export interface JwksSettings {
-  readonly fetch: FetchLike | undefined
-  readonly staticJwks: JsonWebKeySet | undefined
-  readonly timeoutMs: number
-  readonly cooldownMs: number
-  readonly maxStaleMs: number
-  readonly jwksStore: JwksStore | undefined
-}
-
 /** `CaracalOptions` validated, defaults applied, environment read: what the core runs on. Frozen. */
 export interface ResolvedCaracalOptions {
   /** The name errors are prefixed with (`withCaracal`, `caracal`). */
@@ -222,40 +206,6 @@ export interface ResolvedCaracalOptions {
   /** `onVerified` and `telemetry`, or undefined when neither is set. */
   readonly observation: Observation | undefined
   readonly now: () => number
-}
-
-function checkFunction(where: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function')
-    throw new TypeError(`${where}: \`${name}\` must be a function`)
-}
-
-function checkStaticJwks(where: string, jwks: unknown): void {
-  if (jwks === undefined) return
-  const keys = (jwks as { keys?: unknown } | null)?.keys
-  if (!Array.isArray(keys)) throw new TypeError(`${where}: \`jwks\` must be a JWK set ({ keys: [...] })`)
-  if (!keys.some(isUsableJwk)) {
-    throw new TypeError(
-      `${where}: \`jwks\` holds no usable key; it needs a public EC P-256 key with a \`kid\` (alg ES256, use sig)`,
-    )
-  }
-}
-
-function resolveMandateCache(where: string, option: unknown): Readonly<Required<MandateCacheOptions>> | false {
-  if (option === false) return false
-  if (option === undefined) return DEFAULTS.mandateCache
-  if (typeof option !== 'object' || option === null) {
-    throw new TypeError(`${where}: \`mandateCache\` must be false or { maxEntries, maxBytes, maxAgeMs }`)
-  }
-  rejectUnknownKeys(`${where}: mandateCache`, option, MANDATE_CACHE_KEYS)
-  const { maxEntries, maxBytes, maxAgeMs } = option as MandateCacheOptions
-  validatePositiveInteger(where, 'mandateCache.maxEntries', maxEntries)
-  validatePositiveInteger(where, 'mandateCache.maxBytes', maxBytes)
-  validateMilliseconds(where, 'mandateCache.maxAgeMs', maxAgeMs)
-  return Object.freeze({
-    maxEntries: maxEntries ?? DEFAULTS.mandateCache.maxEntries,
-    maxBytes: maxBytes ?? DEFAULTS.mandateCache.maxBytes,
-    maxAgeMs: maxAgeMs ?? DEFAULTS.mandateCache.maxAgeMs,
-  })
 }
 
 /**
@@ -280,12 +230,7 @@ export function resolveCaracalOptions(
   }
   const identityHeader = checkIdentityHeader(where, options.identityHeader)
   checkFunction(where, 'onError', options.onError)
-  checkFunction(where, 'fetch', options.fetch)
-  checkStaticJwks(where, options.jwks)
-  validateTimeout(where, 'jwksTimeoutMs', options.jwksTimeoutMs)
-  validateMilliseconds(where, 'jwksCooldownMs', options.jwksCooldownMs)
-  validateMilliseconds(where, 'jwksMaxStaleMs', options.jwksMaxStaleMs)
-  validateJwksCacheOption(where, options.jwksCache)
+  const jwks = resolveJwksSettings(where, options)
   validateTimeout(where, 'revocationTimeoutMs', options.revocationTimeoutMs)
   const mandateCache = resolveMandateCache(where, options.mandateCache)
   checkFunction(where, 'now', options.now)
@@ -304,14 +249,7 @@ export function resolveCaracalOptions(
     identity,
     revocations,
     revocationTimeoutMs: options.revocationTimeoutMs ?? DEFAULTS.revocationTimeoutMs,
-    jwks: Object.freeze({
-      fetch: options.fetch,
-      staticJwks: options.jwks,
-      timeoutMs: options.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
-      cooldownMs: options.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
-      maxStaleMs: options.jwksMaxStaleMs ?? DEFAULTS.jwksMaxStaleMs,
-      jwksStore: resolveJwksStore(options.jwksCache),
-    }),
+    jwks,
     mandateCache,
     render: Object.freeze({ resourceMetadata: resourceMetadata?.kind === 'url' ? resourceMetadata.url : undefined }),
     resourceMetadata,

@@ -18,6 +18,7 @@ import {
   verifyPushSignature,
 } from './push-signature.js'
 import type { RevocationWrite } from './sink.js'
+import { readBounded } from '../http/read-bounded.js'
 
 /** The part of Caracal's store contract the receiver writes through (sync or async, as Caracal's SDK stores). */
 type WritableStore = Required<Pick<RevocationStore, 'markRevoked' | 'markDelegationEpoch'>>
@@ -118,30 +119,10 @@ function defaultOnError(error: RevocationReceiverError): void {
 }
 
 /** The body, or undefined when it is longer than `max` bytes (read no further than that). */
-async function readBounded(request: Request, max: number): Promise<Uint8Array | undefined> {
+async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
   const declared = request.headers.get('content-length')
   if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > max) return undefined
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let length = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    length += value.byteLength
-    if (length > max) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
+  return readBounded(request.body, max)
 }
 
 function applyWrite(store: WritableStore, write: RevocationWrite): MaybePromise<void> {
@@ -216,7 +197,7 @@ export function revocationReceiver(options: RevocationReceiverOptions): (request
   async function receive(request: Request): Promise<Response> {
     if (request.method !== 'POST')
       throw new RevocationReceiverError('method_not_allowed', `${request.method} is not POST`)
-    const body = await readBounded(request, maxBodyBytes)
+    const body = await readBody(request, maxBodyBytes)
     if (body === undefined) throw new RevocationReceiverError('payload_too_large', `body over ${maxBodyBytes} bytes`)
     const stamp = request.headers.get(TIMESTAMP_HEADER)
     const timestamp = parsePushTimestamp(stamp)

@@ -3,6 +3,7 @@
  * bounded read of a clone, parsed as one JSON-RPC message or a batch. Anything that is not JSON-RPC
  * is reported as such, so the MCP server behind the wrapper answers it as it would without us.
  */
+import { readBounded } from '../http/read-bounded.js'
 
 /** What the body of a request came to. */
 export type JsonRpcInspection =
@@ -75,32 +76,4 @@ export function toolCallsOf(parsed: unknown): JsonRpcInspection {
     if (typeof name === 'string') toolNames.push(name)
   }
   return anyMessage ? { kind: 'json-rpc', toolNames } : NOT_JSON_RPC
-}
-
-/** All the bytes of `body`, or undefined as soon as they exceed `maxBytes` (the rest is cancelled). */
-async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
-  if (body === null) return new Uint8Array(0)
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      // Not awaited: a tee branch's cancel settles only once the other branch is cancelled too,
-      // and the original's branch is the handler's (left unread, as it is refused with 413).
-      reader.cancel().catch(() => {})
-      return undefined
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
 }

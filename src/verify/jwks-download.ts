@@ -5,6 +5,7 @@
  */
 import type { JWK } from 'jose'
 import { withDeadline } from '../async.js'
+import { readBounded } from '../http/read-bounded.js'
 
 /** A JSON Web Key Set, as served at `{issuer}/.well-known/jwks.json`. */
 export interface JsonWebKeySet {
@@ -41,26 +42,8 @@ async function readLimited(response: Response, limit: number): Promise<string> {
     await response.body?.cancel().catch(() => {})
     throw new Error(`JWKS response declares ${declared} bytes, over the ${limit}-byte limit`)
   }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => {})
-      throw new Error(`JWKS response exceeds the ${limit}-byte limit`)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
+  const bytes = await readBounded(response.body, limit)
+  if (bytes === undefined) throw new Error(`JWKS response exceeds the ${limit}-byte limit`)
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
 }
 

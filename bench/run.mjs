@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runtimes node,bun] [-- --no-feed] [-- --only=zones]
+// npm run bench [-- --quick] [-- --runtimes=node,bun] [-- --no-feed] [-- --no-scale] [-- --only=zones]
 //
 // HTTP load on loopback (autocannon) against the same tiny handler served bare, behind withCaracal
 // (repeated mandate = cache hit; every mandate new = cache miss; bad signatures), behind a
@@ -69,7 +69,10 @@ process.on('unhandledRejection', (error) => {
 })
 
 // --- fixture: one issuer, a pool of valid mandates and a pool with broken signatures -------------
+// JWKS requests served, so a measurement that must make none can check it did not.
+let jwksRequests = 0
 const jwksServer = createServer((req, res) => {
+  jwksRequests++
   const answer = dev.handleJwks(new Request(`http://127.0.0.1${req.url}`))
   if (!answer) return res.writeHead(404).end()
   void answer.text().then((body) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(body))
@@ -357,31 +360,38 @@ if (argv.includes('--only=cold-start')) {
   await shutdown(0)
 }
 
-// `--only=upstash-coalescing`: only the coalesced-lookup measurement (bench/upstash-coalescing.mjs).
-if (argv.includes('--only=upstash-coalescing')) {
-  const { benchUpstashCoalescing } = await import('./upstash-coalescing.mjs')
-  if (!upstash) throw new Error('--only=upstash-coalescing needs node among --runtimes (it starts the REST shim)')
-  const found = await benchUpstashCoalescing({ runtimes, startServer, load, shim: upstash.shim, tokens, quick, settle })
-  for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
-  process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
-  await shutdown(found.length === 0 ? 0 : 1)
-}
-
-// `--only=workerd-jwks-cache`: only the fresh-instance measurement in workerd (bench/workerd-jwks-cache.mjs).
-if (argv.includes('--only=workerd-jwks-cache')) {
-  const { benchWorkerdJwksCache } = await import('./workerd-jwks-cache.mjs')
-  const found = await benchWorkerdJwksCache({
+// The scale measurements (bench/scale.mjs) take these; each is also runnable alone with
+// `--only=upstash-coalescing` or `--only=workerd-jwks-cache`.
+const scaleBench = {
+  root,
+  quick,
+  upstash: upstash && { runtimes, startServer, load, shim: upstash.shim, tokens, quick, settle },
+  workerd: {
     build,
     root,
     issuer,
     zoneId: dev.zoneId,
     audience: dev.audience,
+    jwks: dev.jwks,
     token: tokens[0],
     quick,
-  })
+    jwksRequests: () => jwksRequests,
+  },
+}
+async function onlyOne(run) {
+  const { problems: found } = await run()
   for (const p of found) process.stdout.write(`PROBLEM ${p}\n`)
   process.stdout.write(`\nbench: ${found.length === 0 ? 'harness ok' : `${found.length} problem(s)`}\n`)
   await shutdown(found.length === 0 ? 0 : 1)
+}
+if (argv.includes('--only=upstash-coalescing')) {
+  if (!upstash) throw new Error('--only=upstash-coalescing needs node among --runtimes (it starts the REST shim)')
+  const { benchUpstashCoalescing } = await import('./upstash-coalescing.mjs')
+  await onlyOne(() => benchUpstashCoalescing(scaleBench.upstash))
+}
+if (argv.includes('--only=workerd-jwks-cache')) {
+  const { benchWorkerdJwksCache } = await import('./workerd-jwks-cache.mjs')
+  await onlyOne(() => benchWorkerdJwksCache(scaleBench.workerd))
 }
 
 const problems = []
@@ -538,6 +548,15 @@ if (runtimes.includes('node') && !argv.includes('--no-feed')) {
       `feed: ${feedReport.restRequestsPerMessage.toFixed(3)} REST requests per message (batches not pipelined)`,
     )
   }
+}
+
+// Memory, zones, coalesced lookups and the fresh Workers instance: the scale section of BENCHMARKS.md.
+// --no-scale skips it.
+let scaleReport
+if (!argv.includes('--no-scale')) {
+  const { benchScale } = await import('./scale.mjs')
+  scaleReport = await benchScale(scaleBench)
+  problems.push(...scaleReport.problems)
 }
 
 function fmtRatio(r) {
@@ -700,6 +719,7 @@ if (!quick) {
           '',
         ]
       : []),
+    ...(scaleReport ? scaleReport.markdown : []),
   ].join('\n')
   writeFileSync(join(root, 'BENCHMARKS.md'), md)
   writeSummary()

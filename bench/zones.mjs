@@ -173,7 +173,7 @@ export async function runZonesBench({ quick }) {
       fetchesPerZone: setup[i].fetchesPerZone,
     }))
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
-    return result
+    return { rows: result, markdown: lines }
   } finally {
     for (const c of children) c.stop()
   }

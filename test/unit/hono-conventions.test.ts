@@ -6,19 +6,13 @@ import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, test } from 'vitest'
 import { caracal, requireMandate, requireScopes } from '../../src/hono.js'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { withCaracal, type CaracalOptions } from '../../src/index.js'
+import { devZone } from '../support/dev-zone.js'
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone()
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     logger: false,
     ...extra,
   }

@@ -7,16 +7,8 @@ import { expect, test } from 'vitest'
 import { Hono } from 'hono'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { caracal, mcpTools, type CaracalEnv } from 'caracal-fetch/hono'
-import { AutoApprovingProvider } from './auto-approving-provider.js'
-import {
-  WHOLE_SESSION,
-  clientWithProvider,
-  clientWithToken,
-  finishSession,
-  harnessPerTest,
-  sessionLog,
-  type Wrap,
-} from './harness.js'
+import { steppingUpClient } from './auto-approving-provider.js'
+import { WHOLE_SESSION, clientWithToken, finishSession, harnessPerTest, sessionLog, type Wrap } from './harness.js'
 
 const startMcpHarness = harnessPerTest()
 
@@ -54,11 +46,7 @@ test('a whole session with every scope: GET SSE, the protected tool, DELETE', as
 
 test("the SDK client's step-up behind Hono: asks for the challenged scopes, and the new mandate is let through", async () => {
   const h = await startMcpHarness(behindHono)
-  const provider = new AutoApprovingProvider({
-    access_token: await h.mint({ scope: 'mcp:tools' }),
-    token_type: 'Bearer',
-  })
-  const { client, transport } = clientWithProvider(h, provider)
+  const { client, transport, provider } = await steppingUpClient(h, 'mcp:tools')
   await client.connect(transport)
   await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toBeInstanceOf(UnauthorizedError)
   expect(provider.authorizationUrls.map((url) => url.searchParams.get('scope'))).toEqual(['mcp:tools mcp:admin'])

@@ -6,16 +6,8 @@
 import { expect, test } from 'vitest'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { withMcpCaracal, type McpCaracalOptions } from 'caracal-fetch/mcp'
-import { AutoApprovingProvider } from './auto-approving-provider.js'
-import {
-  WHOLE_SESSION,
-  clientWithProvider,
-  clientWithToken,
-  finishSession,
-  harnessPerTest,
-  sessionLog,
-  type Wrap,
-} from './harness.js'
+import { steppingUpClient } from './auto-approving-provider.js'
+import { WHOLE_SESSION, clientWithToken, finishSession, harnessPerTest, sessionLog, type Wrap } from './harness.js'
 
 const startMcpHarness = harnessPerTest()
 
@@ -45,11 +37,7 @@ test('a tool whose requirement the mandate misses: 403 naming the route and tool
 
 test("the SDK client's step-up asks for exactly the challenged scopes, and the new mandate is let through", async () => {
   const h = await startMcpHarness(mcp())
-  const provider = new AutoApprovingProvider({
-    access_token: await h.mint({ scope: 'mcp:tools' }),
-    token_type: 'Bearer',
-  })
-  const { client, transport } = clientWithProvider(h, provider)
+  const { client, transport, provider } = await steppingUpClient(h, 'mcp:tools')
   await client.connect(transport)
 
   // 403 -> the SDK starts an authorization for the challenged scope list, then needs the code.

@@ -12,9 +12,9 @@ import { UpstashRevocationStore, type UpstashRevocationStoreOptions } from 'cara
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { findRedisServer, redisCommand, startRedis, type RedisServer } from '../support/redis-server.js'
 import { startUpstashShim, type UpstashShim } from '../support/upstash-rest-shim.js'
+import { DEV_ZONE, bearerRequest, trusting } from '../support/fixture.js'
 
 const PREFIX = 'caracal:revoked:sessions:'
-const AUDIENCE = 'resource://billing-api'
 
 const found = findRedisServer()
 let redis: RedisServer
@@ -34,18 +34,14 @@ interface Guarded {
 
 async function guarded(revocations: UpstashRevocationStore): Promise<Guarded> {
   const zoneId = `zone-${crypto.randomUUID()}`
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId, audience: AUDIENCE })
+  const dev = await createDevIssuer({ ...DEV_ZONE, zoneId })
   const errors: CaracalError[] = []
   const handler = withCaracal(() => new Response('ok'), {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId,
-    fetch: dev.fetch,
+    ...trusting(dev),
     revocations,
     onError: (e) => errors.push(e),
   })
-  const call = async (token: string): Promise<Response> =>
-    handler(new Request('https://billing.example/x', { headers: { authorization: `Bearer ${token}` } }))
+  const call = async (token: string): Promise<Response> => handler(bearerRequest(token))
   // The lazy client and the JWKS settle before anything is counted.
   await call(await dev.mint())
   return { dev, errors, handler, call }

@@ -15,12 +15,20 @@ export interface DevZone {
   request(claims?: Record<string, unknown>, path?: string): Promise<Request>
 }
 
-/** A fresh development issuer of the shared zone, and what a unit test needs to trust it. */
-export async function devZone(): Promise<DevZone> {
-  const dev = await createDevIssuer(DEV_ZONE)
+/** What a suite may change of the shared zone: the audience, for one that must be the resource's URL (MCP, RFC 9728). */
+export interface ZoneOverrides {
+  readonly audience?: string
+}
+
+/**
+ * A fresh development issuer of the shared zone, and what a unit test needs to trust it. `audience`
+ * replaces the shared one on both sides (the mandates and the options).
+ */
+export async function devZone(overrides: ZoneOverrides = {}): Promise<DevZone> {
+  const dev = await createDevIssuer({ ...DEV_ZONE, ...overrides })
   return {
     dev,
-    options: { ...trusting(dev), revocations: new MemoryRevocationStore() },
+    options: { ...trusting(dev), audience: dev.audience, revocations: new MemoryRevocationStore() },
     request: async (claims = {}, path) => bearerRequest(await dev.mint(claims), path),
   }
 }

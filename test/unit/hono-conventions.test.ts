@@ -2,23 +2,16 @@
 // one) and c.var.caracal typed in a plain `new Hono()` through ContextVariableMap.
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
 import { describe, expect, test } from 'vitest'
 import { caracal, requireMandate, requireScopes } from '../../src/hono.js'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
-import { createDevIssuer } from '../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { withCaracal, type CaracalOptions } from '../../src/index.js'
+import { devZone } from '../support/dev-zone.js'
+import { typeErrorsOf } from '../support/type-errors.js'
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone()
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     logger: false,
     ...extra,
   }
@@ -139,21 +132,7 @@ describe('a caracal() refusal is an HTTPException carrying the prepared response
 describe('c.var.caracal without a Variables generic', () => {
   // A whole TypeScript program: slow on a loaded machine, hence the generous deadline.
   test('is typed in a plain new Hono() under tsc --strict (ContextVariableMap)', { timeout: 120_000 }, () => {
-    const fixture = fileURLToPath(new URL('./fixtures/hono-plain-types.ts', import.meta.url))
-    const program = ts.createProgram([fixture], {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-      types: [],
-      skipLibCheck: true,
-    })
-    const diagnostics = ts
-      .getPreEmitDiagnostics(program)
-      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-    expect(diagnostics).toEqual([])
+    expect(typeErrorsOf(new URL('./fixtures/hono-plain-types.ts', import.meta.url))).toEqual([])
   })
 
   test('holds the verified mandate at run time', async () => {

@@ -1,6 +1,4 @@
 import { Hono } from 'hono'
-import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
 import { describe, expect, test } from 'vitest'
 import { caracal, requireMandate, requireScopes, type CaracalVariables } from '../../src/hono.js'
 import {
@@ -12,6 +10,7 @@ import {
 } from '../../src/index.js'
 import { createDevIssuer, type DevIssuer } from '../../src/testing.js'
 import { DEV_ZONE, trusting } from '../support/fixture.js'
+import { typeErrorsOf } from '../support/type-errors.js'
 
 const ORIGIN = 'http://localhost'
 
@@ -223,21 +222,7 @@ describe('the verified mandate in the context', () => {
   })
 
   test('CaracalVariables types c.var.caracal and c.get("caracal") without casts', () => {
-    const fixture = fileURLToPath(new URL('./fixtures/hono-types.ts', import.meta.url))
-    const program = ts.createProgram([fixture], {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-      types: [],
-      skipLibCheck: true,
-    })
-    const diagnostics = ts
-      .getPreEmitDiagnostics(program)
-      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-    expect(diagnostics).toEqual([])
+    expect(typeErrorsOf(new URL('./fixtures/hono-types.ts', import.meta.url))).toEqual([])
   })
 })
 

@@ -1,22 +1,10 @@
 import { describe, expect, test } from 'vitest'
 import { withMcpCaracal, type McpCaracalOptions } from '../../src/mcp.js'
 import { getMandate } from '../../src/core/request-mandate.js'
-import { MemoryRevocationStore } from '../../src/stores/memory.js'
-import { createDevIssuer } from '../../src/testing.js'
 import type { CaracalError } from '../../src/errors.js'
+import { devZone } from '../support/dev-zone.js'
 
-const dev = await createDevIssuer({
-  issuer: 'https://sts.example',
-  zoneId: 'zone-a',
-  audience: 'https://mcp.example/mcp',
-})
-const base = {
-  audience: dev.audience,
-  issuer: dev.issuer,
-  zoneId: dev.zoneId,
-  fetch: dev.fetch,
-  revocations: new MemoryRevocationStore(),
-}
+const { dev, options: base } = await devZone({ audience: 'https://mcp.example/mcp' })
 
 const call = (name: string, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } })
 

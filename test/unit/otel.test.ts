@@ -4,11 +4,9 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../src/index.js'
+import { withCaracal, type CaracalOptions } from '../../src/index.js'
 import { SPAN, tracing } from '../../src/otel.js'
-import { createDevIssuer } from '../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { devZone } from '../support/dev-zone.js'
 
 function sdk() {
   const exporter = new InMemorySpanExporter()
@@ -17,13 +15,9 @@ function sdk() {
 }
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone()
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     logger: false,
     ...extra,
   }

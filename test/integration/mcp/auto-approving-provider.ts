@@ -5,7 +5,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js'
-import { CLIENT_ID } from './harness.js'
+import { CLIENT_ID, clientWithProvider, type McpHarness, type SdkClient } from './harness.js'
 
 /**
  * An interactive OAuth client whose "browser" approves at once: `redirectToAuthorization` follows
@@ -49,4 +49,13 @@ export class AutoApprovingProvider implements OAuthClientProvider {
   codeVerifier(): string {
     return this.#verifier
   }
+}
+
+/** An SDK client (not connected yet) holding a mandate for `scope`, whose provider approves any step-up at once. */
+export async function steppingUpClient(
+  h: McpHarness,
+  scope: string,
+): Promise<SdkClient & { readonly provider: AutoApprovingProvider }> {
+  const provider = new AutoApprovingProvider({ access_token: await h.mint({ scope }), token_type: 'Bearer' })
+  return { ...clientWithProvider(h, provider), provider }
 }

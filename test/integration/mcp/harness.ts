@@ -3,10 +3,16 @@
  * wrapper, served over real loopback HTTP (@hono/node-server) next to a minimal token service: the
  * RFC 9728 metadata, RFC 8414 authorization server metadata, the dev issuer's JWKS, an
  * authorization endpoint that approves at once (with PKCE) and a token endpoint (authorization_code
- * and client_credentials) that mints a mandate with exactly the scopes asked for.
+ * and client_credentials) that mints a mandate with exactly the scopes asked for. Also what the
+ * suites share to drive it: a harness per test, SDK clients, and a whole session.
  */
 import { serve } from '@hono/node-server'
+import { afterEach } from 'vitest'
 import type { Server } from 'node:http'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { z } from 'zod'
@@ -254,4 +260,85 @@ export async function eventually(predicate: () => boolean, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/**
+ * For a test file: a function that starts a harness (as `startMcpHarness`) and the `afterEach`
+ * that closes the last one started, so every test gets a fresh server.
+ */
+export function harnessPerTest(): (wrap: Wrap, harnessOptions?: HarnessOptions) => Promise<McpHarness> {
+  let harness: McpHarness | undefined
+  afterEach(async () => {
+    await harness?.close()
+    harness = undefined
+  })
+  return async (wrap, harnessOptions) => (harness = await startMcpHarness(wrap, harnessOptions))
+}
+
+/** An SDK client and its transport, not connected yet. */
+export interface SdkClient {
+  readonly client: Client
+  readonly transport: StreamableHTTPClientTransport
+}
+
+function sdkClient(transport: StreamableHTTPClientTransport): SdkClient {
+  return { client: new Client({ name: 'caracal-test-client', version: '1.0.0' }), transport }
+}
+
+/** An SDK client whose every request carries `Authorization: Bearer <token>`. */
+export function clientWithToken(h: McpHarness, token: string): SdkClient {
+  return sdkClient(
+    new StreamableHTTPClientTransport(h.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  )
+}
+
+/** An SDK client that gets its tokens from `authProvider` (and asks it for new ones on a 401 or 403). */
+export function clientWithProvider(h: McpHarness, authProvider: OAuthClientProvider): SdkClient {
+  return sdkClient(new StreamableHTTPClientTransport(h.mcpUrl, { authProvider }))
+}
+
+/**
+ * An SDK client with an OAuth client_credentials provider for `scope` and no token yet: it
+ * discovers the token service from the 401 and the RFC 9728 document.
+ */
+export function discoveringClient(h: McpHarness, scope: string): SdkClient {
+  return clientWithProvider(
+    h,
+    new ClientCredentialsProvider({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      expectedIssuer: `${h.origin}/sts`,
+      scope,
+    }),
+  )
+}
+
+/** The exchanges of a whole session, `[method, JSON-RPC method, status]`, as `sessionLog` lists them. */
+export const WHOLE_SESSION = [
+  ['POST', 'initialize', 200],
+  ['POST', 'notifications/initialized', 202],
+  ['GET', undefined, 200],
+  ['POST', 'tools/call', 200],
+  ['DELETE', undefined, 200],
+]
+
+/** Every exchange so far as `[method, JSON-RPC method, status]`. */
+export function sessionLog(h: McpHarness): [string, string | undefined, number][] {
+  return h.exchanges.map((e) => [e.method, e.jsonRpcMethod, e.status])
+}
+
+/**
+ * The rest of a whole session on a connected client: waits for its GET SSE stream, calls `tool`
+ * once, ends the session (DELETE) and closes the client. Resolves to the tool's content.
+ */
+export async function finishSession(
+  h: McpHarness,
+  { client, transport }: SdkClient,
+  tool: { name: string; arguments: Record<string, unknown> },
+): Promise<unknown> {
+  await eventually(() => h.exchanges.some((e) => e.method === 'GET'), 'the GET SSE stream')
+  const { content } = await client.callTool(tool)
+  await transport.terminateSession()
+  await client.close()
+  return content
 }

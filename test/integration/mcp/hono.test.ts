@@ -3,20 +3,14 @@
  * holds each tool to its requirements; per-tool 403 naming route and tool scopes, the SDK's
  * step-up, and a whole session.
  */
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { Hono } from 'hono'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { caracal, mcpTools, type CaracalEnv } from 'caracal-fetch/hono'
-import { AutoApprovingProvider } from './auto-approving-provider.js'
-import { eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
+import { steppingUpClient } from './auto-approving-provider.js'
+import { WHOLE_SESSION, clientWithToken, finishSession, harnessPerTest, sessionLog, type Wrap } from './harness.js'
 
-let harness: McpHarness | undefined
-afterEach(async () => {
-  await harness?.close()
-  harness = undefined
-})
+const startMcpHarness = harnessPerTest()
 
 const behindHono: Wrap = (handler, options) => {
   const app = new Hono<CaracalEnv>()
@@ -25,16 +19,9 @@ const behindHono: Wrap = (handler, options) => {
   return (request) => app.fetch(request)
 }
 
-function clientWith(h: McpHarness, token: string): { client: Client; transport: StreamableHTTPClientTransport } {
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  })
-  return { client: new Client({ name: 'caracal-test-client', version: '1.0.0' }), transport }
-}
-
 test('a tool the mandate misses: 403 naming route and tool scopes; the tool never runs; allowed tools do', async () => {
-  const h = (harness = await startMcpHarness(behindHono))
-  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools' }))
+  const h = await startMcpHarness(behindHono)
+  const { client, transport } = clientWithToken(h, await h.mint({ scope: 'mcp:tools' }))
   await client.connect(transport)
   expect((await client.callTool({ name: 'echo', arguments: { text: 'hono' } })).content).toEqual([
     { type: 'text', text: 'hono' },
@@ -48,32 +35,18 @@ test('a tool the mandate misses: 403 naming route and tool scopes; the tool neve
 })
 
 test('a whole session with every scope: GET SSE, the protected tool, DELETE', async () => {
-  const h = (harness = await startMcpHarness(behindHono))
-  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools mcp:admin' }))
-  await client.connect(transport)
-  await eventually(() => h.exchanges.some((e) => e.method === 'GET'), 'the GET SSE stream')
-  expect((await client.callTool({ name: 'admin_reset', arguments: {} })).content).toEqual([
+  const h = await startMcpHarness(behindHono)
+  const session = clientWithToken(h, await h.mint({ scope: 'mcp:tools mcp:admin' }))
+  await session.client.connect(session.transport)
+  expect(await finishSession(h, session, { name: 'admin_reset', arguments: {} })).toEqual([
     { type: 'text', text: 'reset done' },
   ])
-  await transport.terminateSession()
-  await client.close()
-  expect(h.exchanges.map((e) => [e.method, e.jsonRpcMethod, e.status])).toEqual([
-    ['POST', 'initialize', 200],
-    ['POST', 'notifications/initialized', 202],
-    ['GET', undefined, 200],
-    ['POST', 'tools/call', 200],
-    ['DELETE', undefined, 200],
-  ])
+  expect(sessionLog(h)).toEqual(WHOLE_SESSION)
 })
 
 test("the SDK client's step-up behind Hono: asks for the challenged scopes, and the new mandate is let through", async () => {
-  const h = (harness = await startMcpHarness(behindHono))
-  const provider = new AutoApprovingProvider({
-    access_token: await h.mint({ scope: 'mcp:tools' }),
-    token_type: 'Bearer',
-  })
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: provider })
-  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  const h = await startMcpHarness(behindHono)
+  const { client, transport, provider } = await steppingUpClient(h, 'mcp:tools')
   await client.connect(transport)
   await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toBeInstanceOf(UnauthorizedError)
   expect(provider.authorizationUrls.map((url) => url.searchParams.get('scope'))).toEqual(['mcp:tools mcp:admin'])

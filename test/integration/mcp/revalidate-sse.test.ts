@@ -2,22 +2,18 @@
  * Revocation mid-session with an open GET SSE stream: `revalidate` polling (the documented
  * `endStreamOnRefusal` snippet) ends the stream, and the SDK client's reconnect is refused 401.
  */
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { withCaracal } from 'caracal-fetch'
 import { endStreamOnRefusal } from '../../../docs/snippets/mcp/end-stream-on-refusal.js'
-import { eventually, startMcpHarness, type McpHarness } from './harness.js'
+import { eventually, harnessPerTest } from './harness.js'
 
-let harness: McpHarness | undefined
-afterEach(async () => {
-  await harness?.close()
-  harness = undefined
-})
+const startMcpHarness = harnessPerTest()
 
 test('the open SSE stream ends once the mandate is revoked; the reconnect gets 401 session_revoked', async () => {
   const ended: string[] = []
-  const h = (harness = await startMcpHarness((handler, options) =>
+  const h = await startMcpHarness((handler, options) =>
     withCaracal(async (request: Request) => {
       const response = endStreamOnRefusal(request, await handler(request), 25)
       if (request.method === 'GET' && response.body !== null) {
@@ -31,7 +27,7 @@ test('the open SSE stream ends once the mandate is revoked; the reconnect gets 4
       }
       return response
     }, options),
-  ))
+  )
   const token = await h.mint({ sid: 'sid-sse' })
   const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
     requestInit: { headers: { authorization: `Bearer ${token}` } },

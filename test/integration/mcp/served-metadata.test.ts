@@ -3,21 +3,14 @@
  * document itself (the harness serves none), and the client discovers its authorization server
  * from the 401 alone, asking for the scopes the challenge names.
  */
-import { afterEach, expect, test } from 'vitest'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
+import { expect, test } from 'vitest'
 import { withMcpCaracal } from 'caracal-fetch/mcp'
-import { CLIENT_ID, CLIENT_SECRET, startMcpHarness, type McpHarness } from './harness.js'
+import { discoveringClient, harnessPerTest } from './harness.js'
 
-let harness: McpHarness | undefined
-afterEach(async () => {
-  await harness?.close()
-  harness = undefined
-})
+const startMcpHarness = harnessPerTest()
 
 test('401 -> the served document -> a token -> a session; the document names the route and tool scopes', async () => {
-  const h = (harness = await startMcpHarness(
+  const h = await startMcpHarness(
     (handler, { resourceMetadata: _url, ...options }) =>
       withMcpCaracal(handler, {
         ...options,
@@ -26,7 +19,7 @@ test('401 -> the served document -> a token -> a session; the document names the
         resourceMetadata: { resourceName: 'Caracal test MCP' },
       }),
     { wrapperServesMetadata: true },
-  ))
+  )
   const document = await fetch(h.metadataUrl)
   expect(document.headers.get('access-control-allow-origin')).toBe('*')
   expect(await document.json()).toEqual({
@@ -37,15 +30,7 @@ test('401 -> the served document -> a token -> a session; the document names the
     resource_name: 'Caracal test MCP',
   })
 
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
-    authProvider: new ClientCredentialsProvider({
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      expectedIssuer: `${h.origin}/sts`,
-      scope: 'mcp:tools',
-    }),
-  })
-  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  const { client, transport } = discoveringClient(h, 'mcp:tools')
   await client.connect(transport)
   expect((await client.callTool({ name: 'echo', arguments: { text: 'served' } })).content).toEqual([
     { type: 'text', text: 'served' },

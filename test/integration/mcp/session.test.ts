@@ -3,26 +3,27 @@
  * discovery from the 401, a whole session (initialize, GET SSE, tools/call, DELETE), a route's 403
  * and a revocation that ends the session on its next request.
  */
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { withCaracal } from 'caracal-fetch'
-import { CLIENT_ID, CLIENT_SECRET, eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
+import {
+  WHOLE_SESSION,
+  discoveringClient,
+  finishSession,
+  harnessPerTest,
+  sessionLog,
+  type McpHarness,
+  type SdkClient,
+  type Wrap,
+} from './harness.js'
 
-let harness: McpHarness | undefined
-afterEach(async () => {
-  await harness?.close()
-  harness = undefined
-})
+const startMcpHarness = harnessPerTest()
 
 const plain: Wrap = (handler, options) => withCaracal(handler, options)
 
 /** An SDK client whose every request carries `Authorization: Bearer <current()>`. */
-function clientWith(
-  h: McpHarness,
-  current: () => string,
-): { client: Client; transport: StreamableHTTPClientTransport } {
+function clientWith(h: McpHarness, current: () => string): SdkClient {
   const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
     fetch: (input, init) => {
       const headers = new Headers(init?.headers)
@@ -41,7 +42,7 @@ const initialize = {
 }
 
 test('without a token: 401 whose challenge points at the resource metadata, and the SDK client discovers from it', async () => {
-  const h = (harness = await startMcpHarness(plain))
+  const h = await startMcpHarness(plain)
   const refused = await fetch(h.mcpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -52,15 +53,7 @@ test('without a token: 401 whose challenge points at the resource metadata, and 
   expect(await refused.json()).toMatchObject({ error: 'missing_token' })
 
   // The SDK client with an OAuth provider and no token yet: 401 -> metadata -> token -> session.
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
-    authProvider: new ClientCredentialsProvider({
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      expectedIssuer: `${h.origin}/sts`,
-      scope: 'mcp:tools',
-    }),
-  })
-  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  const { client, transport } = discoveringClient(h, 'mcp:tools')
   await client.connect(transport)
   const result = await client.callTool({ name: 'echo', arguments: { text: 'discovered' } })
   expect(result.content).toEqual([{ type: 'text', text: 'discovered' }])
@@ -71,34 +64,23 @@ test('without a token: 401 whose challenge points at the resource metadata, and 
 })
 
 test('a whole session with a valid mandate: initialize POST, GET SSE, tools/call, DELETE', async () => {
-  const h = (harness = await startMcpHarness(plain))
+  const h = await startMcpHarness(plain)
   const token = await h.mint({ sub: 'agent-42' })
-  const { client, transport } = clientWith(h, () => token)
-  await client.connect(transport)
-  expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/)
-  await eventually(() => h.exchanges.some((e) => e.method === 'GET'), 'the GET SSE stream')
-
-  const result = await client.callTool({ name: 'echo', arguments: { text: 'hello' } })
-  expect(result.content).toEqual([{ type: 'text', text: 'hello' }])
-  await transport.terminateSession()
-  await client.close()
-
-  const seen = h.exchanges.map((e) => [e.method, e.jsonRpcMethod, e.status])
-  expect(seen).toEqual([
-    ['POST', 'initialize', 200],
-    ['POST', 'notifications/initialized', 202],
-    ['GET', undefined, 200],
-    ['POST', 'tools/call', 200],
-    ['DELETE', undefined, 200],
+  const session = clientWith(h, () => token)
+  await session.client.connect(session.transport)
+  expect(session.transport.sessionId).toMatch(/^[0-9a-f-]{36}$/)
+  expect(await finishSession(h, session, { name: 'echo', arguments: { text: 'hello' } })).toEqual([
+    { type: 'text', text: 'hello' },
   ])
+  expect(sessionLog(h)).toEqual(WHOLE_SESSION)
   expect(h.exchanges.find((e) => e.method === 'GET')?.contentType).toBe('text/event-stream')
   expect(h.toolRuns.every((run) => run === 'handler:agent-42')).toBe(true)
 })
 
 test('a route requirement the mandate misses: 403 insufficient_scope naming the scope, the handler never runs', async () => {
-  const h = (harness = await startMcpHarness((handler, options) =>
+  const h = await startMcpHarness((handler, options) =>
     withCaracal(handler, { ...options, routes: { '/mcp': { requiredScopes: ['mcp:tools'] } } }),
-  ))
+  )
   const token = await h.mint({ scope: 'other:scope' })
   const { client, transport } = clientWith(h, () => token)
   await expect(client.connect(transport)).rejects.toMatchObject({ code: 403 })
@@ -111,7 +93,7 @@ test('a route requirement the mandate misses: 403 insufficient_scope naming the 
 })
 
 test('revocation mid-session: the next request of the session gets 401 session_revoked', async () => {
-  const h = (harness = await startMcpHarness(plain))
+  const h = await startMcpHarness(plain)
   const token = await h.mint({ sid: 'sid-mid-session' })
   const { client, transport } = clientWith(h, () => token)
   await client.connect(transport)

@@ -3,19 +3,13 @@
  * client's step-up to the challenged scopes, a whole session through the body inspection, the
  * 413 bound, and bodies that are not JSON-RPC reaching the MCP server unchanged.
  */
-import { afterEach, expect, test } from 'vitest'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { expect, test } from 'vitest'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { withMcpCaracal, type McpCaracalOptions } from 'caracal-fetch/mcp'
-import { AutoApprovingProvider } from './auto-approving-provider.js'
-import { eventually, startMcpHarness, type McpHarness, type Wrap } from './harness.js'
+import { steppingUpClient } from './auto-approving-provider.js'
+import { WHOLE_SESSION, clientWithToken, finishSession, harnessPerTest, sessionLog, type Wrap } from './harness.js'
 
-let harness: McpHarness | undefined
-afterEach(async () => {
-  await harness?.close()
-  harness = undefined
-})
+const startMcpHarness = harnessPerTest()
 
 const TOOLS: McpCaracalOptions['tools'] = { admin_reset: { requiredScopes: ['mcp:admin'] } }
 const mcp =
@@ -23,16 +17,9 @@ const mcp =
   (handler, options) =>
     withMcpCaracal(handler, { ...options, requiredScopes: ['mcp:tools'], tools: TOOLS, ...extra })
 
-function clientWith(h: McpHarness, token: string): { client: Client; transport: StreamableHTTPClientTransport } {
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  })
-  return { client: new Client({ name: 'caracal-test-client', version: '1.0.0' }), transport }
-}
-
 test('a tool whose requirement the mandate misses: 403 naming the route and tool scopes, the tool never runs', async () => {
-  const h = (harness = await startMcpHarness(mcp()))
-  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools' }))
+  const h = await startMcpHarness(mcp())
+  const { client, transport } = clientWithToken(h, await h.mint({ scope: 'mcp:tools' }))
   await client.connect(transport)
   expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([
     { type: 'text', text: 'ok' },
@@ -49,13 +36,8 @@ test('a tool whose requirement the mandate misses: 403 naming the route and tool
 })
 
 test("the SDK client's step-up asks for exactly the challenged scopes, and the new mandate is let through", async () => {
-  const h = (harness = await startMcpHarness(mcp()))
-  const provider = new AutoApprovingProvider({
-    access_token: await h.mint({ scope: 'mcp:tools' }),
-    token_type: 'Bearer',
-  })
-  const transport = new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: provider })
-  const client = new Client({ name: 'caracal-test-client', version: '1.0.0' })
+  const h = await startMcpHarness(mcp())
+  const { client, transport, provider } = await steppingUpClient(h, 'mcp:tools')
   await client.connect(transport)
 
   // 403 -> the SDK starts an authorization for the challenged scope list, then needs the code.
@@ -72,26 +54,17 @@ test("the SDK client's step-up asks for exactly the challenged scopes, and the n
 })
 
 test('a whole session through withMcpCaracal: GET SSE and DELETE carry no body and pass', async () => {
-  const h = (harness = await startMcpHarness(mcp()))
-  const { client, transport } = clientWith(h, await h.mint({ scope: 'mcp:tools mcp:admin' }))
-  await client.connect(transport)
-  await eventually(() => h.exchanges.some((e) => e.method === 'GET'), 'the GET SSE stream')
-  expect((await client.callTool({ name: 'admin_reset', arguments: {} })).content).toEqual([
+  const h = await startMcpHarness(mcp())
+  const session = clientWithToken(h, await h.mint({ scope: 'mcp:tools mcp:admin' }))
+  await session.client.connect(session.transport)
+  expect(await finishSession(h, session, { name: 'admin_reset', arguments: {} })).toEqual([
     { type: 'text', text: 'reset done' },
   ])
-  await transport.terminateSession()
-  await client.close()
-  expect(h.exchanges.map((e) => [e.method, e.jsonRpcMethod, e.status])).toEqual([
-    ['POST', 'initialize', 200],
-    ['POST', 'notifications/initialized', 202],
-    ['GET', undefined, 200],
-    ['POST', 'tools/call', 200],
-    ['DELETE', undefined, 200],
-  ])
+  expect(sessionLog(h)).toEqual(WHOLE_SESSION)
 })
 
 test('a batch calling a protected tool among others is refused as a whole', async () => {
-  const h = (harness = await startMcpHarness(mcp()))
+  const h = await startMcpHarness(mcp())
   const token = await h.mint({ scope: 'mcp:tools' })
   const batch = [
     { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'a' } } },
@@ -108,7 +81,7 @@ test('a batch calling a protected tool among others is refused as a whole', asyn
 })
 
 test('a body over maxBodyBytes is 413 and never reaches the MCP server, declared or chunked; a smaller one does', async () => {
-  const h = (harness = await startMcpHarness(mcp({ maxBodyBytes: 2048 })))
+  const h = await startMcpHarness(mcp({ maxBodyBytes: 2048 }))
   const token = await h.mint({ scope: 'mcp:tools' })
   const message = (text: string) =>
     JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text } } })
@@ -148,7 +121,7 @@ test('a body over maxBodyBytes is 413 and never reaches the MCP server, declared
 })
 
 test('a body that is not JSON-RPC reaches the MCP server unchanged, which answers it', async () => {
-  const h = (harness = await startMcpHarness(mcp()))
+  const h = await startMcpHarness(mcp())
   const token = await h.mint({ scope: 'mcp:tools' })
   const response = await fetch(h.mcpUrl, {
     method: 'POST',

@@ -3,17 +3,13 @@
  * the request needs on a 403 insufficient_scope (all spellings of its path), not only the missing ones.
  */
 import { expect, test } from 'vitest'
-import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
 
 async function setup(extra: Partial<CaracalOptions>) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://api' })
+  const { dev, options } = await devZone()
   const handler = withCaracal(() => new Response('ok'), {
-    audience: 'resource://api',
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...options,
     ...extra,
   })
   return { dev, handler }

@@ -2,20 +2,16 @@
 // clock through the `now` option), redirected or silenced by `logger`, off when `onError` is wired.
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import type { DevIssuer } from '../../../src/testing.js'
+import { devZone } from '../../support/dev-zone.js'
+import { AUDIENCE } from '../../support/fixture.js'
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone()
   const clock = { now: 1_000_000 }
   const lines: { message: string; details: unknown }[] = []
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     logger: (message, details) => lines.push({ message, details }),
     // The mandate cache is keyed to real time; dev tokens carry real iat/exp.
     now: () => Date.now() + (clock.now - 1_000_000),
@@ -91,13 +87,9 @@ describe('deployment failures are logged', () => {
 
   test('misconfiguration (a handler without a Response) is logged as 500', async () => {
     const lines: string[] = []
-    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+    const { dev, options } = await devZone()
     const handler = withCaracal((() => undefined) as unknown as () => Response, {
-      audience: AUDIENCE,
-      issuer: dev.issuer,
-      zoneId: dev.zoneId,
-      fetch: dev.fetch,
-      revocations: new MemoryRevocationStore(),
+      ...options,
       logger: { warn: (m: string) => lines.push(m) },
     })
     const res = await handler(await authorized(dev))
@@ -182,6 +174,6 @@ describe('deployment failures are logged', () => {
   })
 })
 
-async function authorized(dev: Awaited<ReturnType<typeof createDevIssuer>>): Promise<Request> {
+async function authorized(dev: DevIssuer): Promise<Request> {
   return new Request('https://api.example/', { headers: { authorization: `Bearer ${await dev.mint()}` } })
 }

@@ -10,9 +10,8 @@ import {
   type Mandate,
   type VerificationTimings,
 } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
-
-const AUDIENCE = 'resource://billing-api'
+import { devZone } from '../../support/dev-zone.js'
+import { AUDIENCE } from '../../support/fixture.js'
 
 let clock = 0
 afterEach(() => {
@@ -22,14 +21,10 @@ afterEach(() => {
 async function setup(extra: Partial<CaracalOptions> = {}) {
   clock = 1000
   vi.spyOn(performance, 'now').mockImplementation(() => clock)
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone()
   const seen: { mandate: Mandate; request: Request; timings: VerificationTimings }[] = []
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     logger: false,
     onVerified: (mandate, request, timings) => seen.push({ mandate, request, timings }),
     ...extra,

@@ -4,20 +4,16 @@
  */
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { MemoryRevocationStore, withCaracal, type CaracalOptions } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { devZone } from '../../support/dev-zone.js'
 
 const AUDIENCE = 'https://mcp.example.com/mcp'
 afterEach(() => vi.unstubAllGlobals())
 
 async function setup(extra: Partial<CaracalOptions> = {}) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+  const { dev, options: trusted } = await devZone({ audience: AUDIENCE })
   const ran: string[] = []
   const options: CaracalOptions = {
-    audience: AUDIENCE,
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...trusted,
     ...extra,
   }
   const handler = withCaracal((request: Request) => {
@@ -141,7 +137,7 @@ describe('challenges advertise the served URL', () => {
 describe('on Workers, from the request env', () => {
   test('the document and the challenge are built from the identity each request resolves', async () => {
     vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' })
-    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+    const { dev } = await devZone({ audience: AUDIENCE })
     const handler = withCaracal((_request: Request, _env: unknown) => new Response('handler'), {
       fetch: dev.fetch,
       revocations: new MemoryRevocationStore(),
@@ -178,16 +174,12 @@ describe('through the Hono middleware', () => {
   test('caracal() serves the document and advertises it, as withCaracal does', async () => {
     const { Hono } = await import('hono')
     const { caracal } = await import('../../../src/hono.js')
-    const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: AUDIENCE })
+    const { options } = await devZone({ audience: AUDIENCE })
     const app = new Hono()
     app.use(
       '*',
       caracal({
-        audience: AUDIENCE,
-        issuer: dev.issuer,
-        zoneId: dev.zoneId,
-        fetch: dev.fetch,
-        revocations: new MemoryRevocationStore(),
+        ...options,
         requiredScopes: ['mcp:tools'],
         resourceMetadata: { resourceName: 'Hono MCP' },
       }),

@@ -3,23 +3,10 @@ import { getMandate, MemoryRevocationStore, withCaracal, type CaracalOptions } f
 import { createDevIssuer, type DevIssuer } from '../../../src/testing.js'
 import { CompactSign, exportJWK, generateKeyPair } from 'jose'
 import { jwksUrl } from '../../../src/verify/jwks.js'
+import { signatureCalls } from '../../support/counting-signature.js'
 
 // Count signature verifications: a cache hit must not reach the primitive.
-const counter = vi.hoisted(() => ({ verifies: 0 }))
-vi.mock('#signature', async () => {
-  const real = await vi.importActual<typeof import('../../../src/verify/signature-node.js')>(
-    '../../../src/verify/signature-node.js',
-  )
-  return {
-    primitive: {
-      ...real.primitive,
-      verify(key: unknown, signature: Uint8Array, data: Uint8Array) {
-        counter.verifies++
-        return real.primitive.verify(key, signature, data)
-      },
-    },
-  }
-})
+vi.mock('#signature', () => import('../../support/counting-signature.js'))
 
 const AUDIENCE = 'resource://billing-api'
 
@@ -149,16 +136,16 @@ describe('trust: several issuer+zone pairs', () => {
     const { devs, fetch, fetchesOf, fetches } = await zones(1000, 10)
     const { send } = protect({ trust: trustOf(devs), fetch })
     const tokens = await Promise.all(devs.map((dev) => dev.mint()))
-    counter.verifies = 0
+    signatureCalls.verifies = 0
     for (const token of tokens) expect(await send(token)).toEqual(OK)
-    expect(counter.verifies).toBe(1000)
+    expect(signatureCalls.verifies).toBe(1000)
     // Again: every mandate from the cache, every zone's keys still cached.
     for (const token of tokens) expect(await send(token)).toEqual(OK)
-    expect(counter.verifies).toBe(1000)
+    expect(signatureCalls.verifies).toBe(1000)
     // New tokens of every zone, in another order: verified with the keys fetched the first time.
     const fresh = await Promise.all([...devs].reverse().map((dev) => dev.mint()))
     for (const token of fresh) expect(await send(token)).toEqual(OK)
-    expect(counter.verifies).toBe(2000)
+    expect(signatureCalls.verifies).toBe(2000)
     expect(fetchesOf.size).toBe(1000)
     expect(fetches()).toBe(1000)
   })
@@ -171,17 +158,17 @@ describe('trust: several issuer+zone pairs', () => {
     const tokenB = await b.mint()
     expect(await send(tokenA)).toEqual(OK)
     expect(await send(tokenB)).toEqual(OK)
-    counter.verifies = 0
+    signatureCalls.verifies = 0
     expect(await send(tokenA)).toEqual(OK)
     expect(await send(tokenB)).toEqual(OK)
-    expect(counter.verifies).toBe(0)
+    expect(signatureCalls.verifies).toBe(0)
     // Zone B's old key leaves its JWKS: a token of B's new key makes B refetch.
     await b.rotate()
     await b.rotate()
     expect(await send(await b.mint())).toEqual(OK)
-    counter.verifies = 0
+    signatureCalls.verifies = 0
     expect(await send(tokenA)).toEqual(OK)
-    expect(counter.verifies).toBe(0)
+    expect(signatureCalls.verifies).toBe(0)
     expect(await send(tokenB)).toEqual({ status: 401, error: 'invalid_token' })
   })
 

@@ -1,16 +1,12 @@
 /** `identityHeader`: the raw mandate in the Gateway's header wins over Authorization; without it, Authorization as usual. */
 import { expect, test } from 'vitest'
-import { MemoryRevocationStore, findMandate, withCaracal, type CaracalOptions } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { findMandate, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
 
 async function setup(extra: Partial<CaracalOptions>) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://api' })
+  const { dev, options } = await devZone()
   const handler = withCaracal((request: Request) => new Response(findMandate(request)?.sub ?? 'none'), {
-    audience: 'resource://api',
-    issuer: dev.issuer,
-    zoneId: dev.zoneId,
-    fetch: dev.fetch,
-    revocations: new MemoryRevocationStore(),
+    ...options,
     ...extra,
   })
   return { dev, handler }

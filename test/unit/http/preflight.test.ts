@@ -1,10 +1,10 @@
 /** `allowPreflight`: a CORS preflight without credentials goes through unverified; every other OPTIONS is verified. */
 import { expect, test } from 'vitest'
-import { MemoryRevocationStore, findMandate, withCaracal, type CaracalOptions } from '../../../src/index.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { findMandate, withCaracal, type CaracalOptions } from '../../../src/index.js'
+import { devZone } from '../../support/dev-zone.js'
 
 async function setup(extra: Partial<CaracalOptions>) {
-  const dev = await createDevIssuer({ issuer: 'https://sts.example', zoneId: 'zone-a', audience: 'resource://api' })
+  const { dev, options } = await devZone()
   const seen: (string | undefined)[] = []
   const handler = withCaracal(
     (request: Request) => {
@@ -12,11 +12,7 @@ async function setup(extra: Partial<CaracalOptions>) {
       return new Response(null, { status: 204, headers: { 'access-control-allow-origin': 'https://app.example' } })
     },
     {
-      audience: 'resource://api',
-      issuer: dev.issuer,
-      zoneId: dev.zoneId,
-      fetch: dev.fetch,
-      revocations: new MemoryRevocationStore(),
+      ...options,
       ...extra,
     },
   )

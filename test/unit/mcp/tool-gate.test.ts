@@ -6,21 +6,9 @@ import { describe, expect, test } from 'vitest'
 import { Hono } from 'hono'
 import { withMcpCaracal } from '../../../src/mcp.js'
 import { caracal, mcpTools, type CaracalEnv } from '../../../src/hono.js'
-import { MemoryRevocationStore } from '../../../src/stores/memory.js'
-import { createDevIssuer } from '../../../src/testing.js'
+import { devZone } from '../../support/dev-zone.js'
 
-const dev = await createDevIssuer({
-  issuer: 'https://sts.example',
-  zoneId: 'zone-a',
-  audience: 'https://mcp.example/mcp',
-})
-const base = {
-  audience: dev.audience,
-  issuer: dev.issuer,
-  zoneId: dev.zoneId,
-  fetch: dev.fetch,
-  revocations: new MemoryRevocationStore(),
-}
+const { dev, options: base } = await devZone({ audience: 'https://mcp.example/mcp' })
 const tools = { admin_reset: { requiredScopes: ['mcp:admin'] } }
 const callTool = (name: string) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } })
 

@@ -7,25 +7,12 @@ import type { Mandate } from '../../../src/verify/mandate.js'
 import type { VerifiedMandate } from '../../../src/verify/verified.js'
 import { DEFAULTS } from '../../../src/core/options.js'
 import { AUDIENCE, DEV_ZONE, ISSUER, ORIGIN, ZONE_ID, bearerRequest, trusting } from '../../support/fixture.js'
+import { signatureCalls } from '../../support/counting-signature.js'
 
 const newCache = (limits: MandateCacheOptions = {}) => new MandateCache({ ...DEFAULTS.mandateCache, ...limits })
 
 // Count signature verifications: a cache hit must not reach the primitive.
-const counter = vi.hoisted(() => ({ verifies: 0 }))
-vi.mock('#signature', async () => {
-  const real = await vi.importActual<typeof import('../../../src/verify/signature-node.js')>(
-    '../../../src/verify/signature-node.js',
-  )
-  return {
-    primitive: {
-      ...real.primitive,
-      verify(key: unknown, signature: Uint8Array, data: Uint8Array) {
-        counter.verifies++
-        return real.primitive.verify(key, signature, data)
-      },
-    },
-  }
-})
+vi.mock('#signature', () => import('../../support/counting-signature.js'))
 
 async function setup(overrides: Partial<CaracalOptions> = {}) {
   const dev = await createDevIssuer(DEV_ZONE)
@@ -41,7 +28,7 @@ async function setup(overrides: Partial<CaracalOptions> = {}) {
   const send = async (authorization: string, path = '/x') =>
     (await handler(new Request(`${ORIGIN}${path}`, { headers: { authorization } }))).status
   const call = (token: string, path = '/x') => send(`Bearer ${token}`, path)
-  counter.verifies = 0
+  signatureCalls.verifies = 0
   return { dev, store, call, send, advance: (ms: number) => (clock += ms), now: () => clock }
 }
 
@@ -50,11 +37,11 @@ describe('the verified-mandate cache through withCaracal', () => {
     const { dev, store, call } = await setup({ routes: { '/admin': { requiredScopes: ['admin'] } } })
     const token = await dev.mint({ sid: 'sid-1', scope: 'read' })
     for (let i = 0; i < 20; i++) expect(await call(token)).toBe(200)
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
     expect(await call(token, '/admin')).toBe(403)
     store.markRevoked('sid-1')
     expect(await call(token)).toBe(401)
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
   })
 
   test('every accepted spelling of the Authorization header reaches the one cached mandate', async () => {
@@ -68,18 +55,18 @@ describe('the verified-mandate cache through withCaracal', () => {
       `Bearer ${token}  `,
     ]
     for (const spelling of [...spellings, ...spellings]) expect(await status(spelling)).toBe(200)
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
     // Revocation holds on the fast path (`Bearer <token>`) and on the others alike.
     store.markRevoked('sid-spelling')
     for (const spelling of spellings) expect(await status(spelling)).toBe(401)
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
   })
 
   test('mandateCache: false verifies the signature on every request', async () => {
     const { dev, call } = await setup({ mandateCache: false })
     const token = await dev.mint()
     for (let i = 0; i < 5; i++) expect(await call(token)).toBe(200)
-    expect(counter.verifies).toBe(5)
+    expect(signatureCalls.verifies).toBe(5)
   })
 
   test('an entry never outlives the mandate exp', async () => {
@@ -98,10 +85,10 @@ describe('the verified-mandate cache through withCaracal', () => {
     expect(await call(token)).toBe(200)
     advance(9_000)
     expect(await call(token)).toBe(200)
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
     advance(2_000)
     expect(await call(token)).toBe(200)
-    expect(counter.verifies).toBe(2)
+    expect(signatureCalls.verifies).toBe(2)
   })
 
   test('a cached mandate whose key left the JWKS is refused', async () => {
@@ -121,14 +108,14 @@ describe('the verified-mandate cache through withCaracal', () => {
     expect(await call(hot)).toBe(200)
     for (let i = 0; i < 3; i++) expect(await call(await dev.mint({ sid: `fill-${i}` }))).toBe(200)
     for (let i = 0; i < 40; i++) expect(await call(await dev.mint({ sid: `once-${i}` }))).toBe(200)
-    let before = counter.verifies
+    let before = signatureCalls.verifies
     expect(await call(hot)).toBe(200)
-    expect(counter.verifies).toBe(before)
+    expect(signatureCalls.verifies).toBe(before)
 
     const reused = await dev.mint({ sid: 'reused' })
-    before = counter.verifies
+    before = signatureCalls.verifies
     for (let i = 0; i < 5; i++) expect(await call(reused)).toBe(200)
-    expect(counter.verifies).toBe(before + 2)
+    expect(signatureCalls.verifies).toBe(before + 2)
   })
 
   test('cache limits are checked when the handler is built', () => {
@@ -156,9 +143,9 @@ describe('the verified-mandate cache through withCaracal', () => {
       const forged = `${h}.${p}.${'A'.repeat(85)}${String.fromCharCode(65 + (i % 26))}`
       expect(await call(forged)).toBe(401)
     }
-    const before = counter.verifies
+    const before = signatureCalls.verifies
     expect(await call(good)).toBe(200)
-    expect(counter.verifies).toBe(before)
+    expect(signatureCalls.verifies).toBe(before)
   })
 })
 
@@ -172,11 +159,11 @@ describe('cache lookups by fingerprint', () => {
     const flipped = p[0] === 'e' ? 'f' : 'e'
     const forged = `${h}.${flipped}${p.slice(1)}.${sig}`
     expect(forged.length).toBe(good.length)
-    const before = counter.verifies
+    const before = signatureCalls.verifies
     expect(await call(forged)).toBe(401)
-    expect(counter.verifies).toBe(before + 1)
+    expect(signatureCalls.verifies).toBe(before + 1)
     expect(await call(good)).toBe(200)
-    expect(counter.verifies).toBe(before + 1)
+    expect(signatureCalls.verifies).toBe(before + 1)
   })
 
   test('every spelling of the same token in the header (scheme case, whitespace) hits one entry', async () => {
@@ -189,12 +176,12 @@ describe('cache lookups by fingerprint', () => {
       revocations: new MemoryRevocationStore(),
     })
     const token = await dev.mint()
-    counter.verifies = 0
+    signatureCalls.verifies = 0
     for (const header of [`Bearer ${token}`, `bearer \t ${token}`, `BEARER ${token} \u00a0`, `Bearer\t${token}\t`]) {
       const response = await handler(new Request('https://api.example/x', { headers: { authorization: header } }))
       expect(response.status, JSON.stringify(header)).toBe(200)
     }
-    expect(counter.verifies).toBe(1)
+    expect(signatureCalls.verifies).toBe(1)
     // The token text itself still has to match to the last character.
     const other = await handler(
       new Request('https://api.example/x', { headers: { authorization: `Bearer ${token.slice(0, -1)}` } }),

@@ -212,6 +212,9 @@ export async function startUpstashShim(options: UpstashShimOptions): Promise<Ups
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }))
   })
+  // Node's 5 s default races a client reusing a connection that sat idle about that long: the
+  // client sees a reset, a store failure no test or benchmark here means to measure.
+  server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
-/** The default `mandateCache` bounds (src/verify/mandate-cache.ts) and its per-entry estimate. */
-const DEFAULT_MAX_ENTRIES = 10_000
-const DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-const estimatedEntryBytes = (tokenChars) => 2 * tokenChars + 512
+// The default `mandateCache` bounds and the size it counts an entry as, from the build (internal to
+// the package), so the report follows them.
+const { DEFAULTS } = await import('../dist/core/verification-settings.js')
+const { estimatedEntryBytes } = await import('../dist/verify/mandate-cache.js')
 
 /** Runs bench/memory.mjs in a Node of its own (it needs `--expose-gc` and a clean heap). */
 function runMemory(root, quick, small) {
@@ -43,7 +43,10 @@ async function memoryReport(root, quick) {
   const small = await runMemory(root, quick, true)
   // Per mandate only while the cache still takes every one; past its bound the heap stays put.
   const entriesOf = (result) =>
-    Math.min(DEFAULT_MAX_ENTRIES, Math.floor(DEFAULT_MAX_BYTES / estimatedEntryBytes(result.tokenChars)))
+    Math.min(
+      DEFAULTS.mandateCache.maxEntries,
+      Math.floor(DEFAULTS.mandateCache.maxBytes / estimatedEntryBytes(result.tokenChars)),
+    )
   const row = (label, result) => {
     const entries = entriesOf(result)
     const perMandate = result.runs.filter((r) => r.count <= entries).map((r) => `${Math.round(r.bytes / r.count)} B`)

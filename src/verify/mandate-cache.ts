@@ -61,6 +61,15 @@ function fingerprint(text: string, prefix = 0): number {
 }
 
 /**
+ * What an entry is counted as against `maxBytes`. Token characters are ASCII; the claims are roughly
+ * the token's payload part decoded. The token is kept as a slice of the header, so the two share
+ * their characters.
+ */
+export function estimatedEntryBytes(tokenLength: number): number {
+  return tokenLength * 2 + 512
+}
+
+/**
  * Per-isolate cache of fully verified mandates, keyed by the exact token string. Only verified
  * mandates enter, so a flood of bad tokens cannot evict anything. Once the cache is full, a new
  * token is admitted at once if the oldest entry has expired, and otherwise only the second time it
@@ -134,9 +143,7 @@ export class MandateCache {
   set(token: string, generation: number, verified: VerifiedMandate, nowMs: number): void {
     const expiresAtMs = Math.min(verified.mandate.expiresAt * 1000, nowMs + this.#maxAgeMs)
     if (expiresAtMs <= nowMs) return
-    // Token characters are ASCII; the claims are roughly the token's payload part decoded. The
-    // token is kept as a slice of the header, so the two share their characters.
-    const bytes = token.length * 2 + 512
+    const bytes = estimatedEntryBytes(token.length)
     if (bytes > this.#maxBytes) return
     const fp = fingerprint(token)
     const previous = this.#entries.get(fp)
